@@ -1,0 +1,19 @@
+"""bigsmall: facial action units, pulse and breathing from face video.
+
+An implementation of BigSmall (Narayanswamy et al., "BigSmall: Efficient Multi-Task Learning for
+Disparate Spatial and Temporal Physiological Measurements", WACV 2024, arXiv:2303.11573).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "create_model", "list_models"]
+
+
+def __getattr__(name: str):  # lazy: importing bigsmall must not import torch
+    if name in ("create_model", "list_models"):
+        from bigsmall import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'bigsmall' has no attribute {name!r}")

@@ -1,0 +1,30 @@
+"""Names and bands shared by every layer (standard library only)."""
+
+from __future__ import annotations
+
+#: The 12 BP4D+ action units BigSmall predicts, in the order of its AU head.
+AU_NAMES: tuple[str, ...] = (
+    "AU01", "AU02", "AU04", "AU06", "AU07", "AU10",
+    "AU12", "AU14", "AU15", "AU17", "AU23", "AU24",
+)  # fmt: skip
+
+#: The 8 DISFA action units.
+DISFA_AU_NAMES: tuple[str, ...] = ("AU01", "AU02", "AU04", "AU06", "AU09", "AU12", "AU25", "AU26")
+
+#: The reference's fixed BP4D+ BCE ``pos_weight`` per AU, in :data:`AU_NAMES` order.
+BP4D_AU_POS_WEIGHT: tuple[float, ...] = (
+    9.64, 11.74, 16.77, 1.05, 0.53, 0.56, 0.75, 0.69, 8.51, 6.94, 5.03, 25.00,
+)  # fmt: skip
+
+#: Task names of the three heads, in output order.
+TASKS: tuple[str, ...] = ("au", "bvp", "resp")
+
+#: Heart-rate band used by the BigSmall paper's code for filtering and the FFT search.
+HR_BAND_HZ: tuple[float, float] = (0.75, 2.5)
+#: rPPG-Toolbox default heart-rate band (selectable; does not reproduce the paper).
+HR_BAND_TOOLBOX_HZ: tuple[float, float] = (0.6, 3.3)
+#: Breathing-rate band.
+RR_BAND_HZ: tuple[float, float] = (0.13, 0.5)
+
+#: BP4D+ frame rate.
+BP4D_FS: float = 25.0

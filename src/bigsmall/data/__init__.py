@@ -1,0 +1,1 @@
+"""Datasets: raw sources, preprocessing, cache and the torch Dataset."""

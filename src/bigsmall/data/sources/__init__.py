@@ -1,0 +1,1 @@
+"""Raw dataset sources (one module per dataset) and their registry."""

@@ -1,0 +1,1 @@
+"""Evaluation: per-recording signals, rates, metrics and reports."""

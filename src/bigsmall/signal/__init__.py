@@ -1,0 +1,1 @@
+"""1-D physiological signal processing: pure NumPy/SciPy functions with explicit ``fs``."""

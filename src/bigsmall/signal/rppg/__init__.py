@@ -1,0 +1,1 @@
+"""Classic unsupervised rPPG methods on (T, 3) mean-RGB traces."""

@@ -1,0 +1,1 @@
+"""Training: multi-task losses and one generic loop."""

@@ -1,0 +1,1 @@
+"""Video in, frames/boxes/traces out (NumPy, OpenCV, PyAV; never torch)."""

@@ -1,0 +1,113 @@
+"""The BigSmall multi-task loss (Narayanswamy et al., WACV 2024, Sec. 4).
+
+``BCEWithLogits(AU, pos_weight) + MSE(PPG) + MSE(resp)`` with per-task weights (equal in the
+paper). Frames without a label for a task are masked out: AU labels < 0 ("not coded") and
+recordings without a PPG or respiration wave (``bvp_mask`` / ``resp_mask``). A model without a
+head for a task (output ``None``) skips that loss. Optional uncertainty weighting (Kendall, Gal
+and Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses", CVPR 2018) learns one
+log-variance per task: ``L = Σ exp(-s_t) L_t + s_t``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bigsmall.constants import TASKS
+
+
+def _masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over frames where ``mask`` is true; 0 (with grad) when none are."""
+    pred = pred.reshape(-1)
+    target = target.reshape(-1).to(pred.dtype)
+    mask = mask.reshape(-1)
+    if not bool(mask.any()):
+        return pred.sum() * 0.0
+    return F.mse_loss(pred[mask], target[mask])
+
+
+class MultiTaskLoss(nn.Module):
+    """Weighted sum of the per-task losses.
+
+    Args:
+        task_weights: weight per task name; tasks absent from the mapping weigh 0.
+        au_pos_weight: (K,) BCE ``pos_weight`` or ``None`` for plain BCE.
+        uncertainty: learn per-task log-variances (Kendall et al. 2018) instead of fixed weights.
+    """
+
+    def __init__(
+        self,
+        task_weights: Mapping[str, float],
+        au_pos_weight: Sequence[float] | torch.Tensor | None = None,
+        uncertainty: bool = False,
+    ) -> None:
+        super().__init__()
+        self.task_weights = {t: float(task_weights.get(t, 0.0)) for t in TASKS}
+        pos = None if au_pos_weight is None else torch.as_tensor(au_pos_weight, dtype=torch.float32)
+        self.register_buffer("au_pos_weight", pos)
+        self.log_vars = nn.ParameterDict(
+            {t: nn.Parameter(torch.zeros(())) for t in TASKS} if uncertainty else {}
+        )
+
+    def task_losses(
+        self, outputs: Sequence[torch.Tensor | None], batch: Mapping[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """Unweighted loss per task that the model predicts and the batch labels.
+
+        Args:
+            outputs: (au (F, K), bvp (F, 1), resp (F, 1)), entries ``None`` when absent; F frames.
+            batch: "au" (F, K) in {-1, 0, 1}; "bvp", "resp" (F,); "bvp_mask", "resp_mask" (F,).
+        """
+        au, bvp, resp = outputs
+        losses: dict[str, torch.Tensor] = {}
+        if au is not None and self.task_weights["au"] > 0 and "au" in batch:
+            target = batch["au"].reshape(au.shape)
+            valid = target >= 0
+            if bool(valid.any()):
+                elementwise = F.binary_cross_entropy_with_logits(
+                    au,
+                    target.clamp(min=0).to(au.dtype),
+                    pos_weight=self.au_pos_weight,
+                    reduction="none",
+                )
+                losses["au"] = (elementwise * valid).sum() / valid.sum()
+        for name, pred in (("bvp", bvp), ("resp", resp)):
+            if pred is not None and self.task_weights[name] > 0 and name in batch:
+                mask = batch.get(f"{name}_mask")
+                if mask is None:
+                    mask = torch.ones_like(batch[name], dtype=torch.bool)
+                losses[name] = _masked_mse(pred, batch[name], mask.reshape(-1).bool())
+        return losses
+
+    def combine(self, losses: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Total loss from :meth:`task_losses` (fixed weights or learned uncertainties)."""
+        if not losses:
+            raise ValueError("no task has both a model head and labels in this batch")
+        total = 0.0
+        for name, value in losses.items():
+            if self.log_vars:
+                s = self.log_vars[name]
+                total = total + self.task_weights[name] * (torch.exp(-s) * value + s)
+            else:
+                total = total + self.task_weights[name] * value
+        return total  # type: ignore[return-value]
+
+    def forward(
+        self, outputs: Sequence[torch.Tensor | None], batch: Mapping[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        losses = self.task_losses(outputs, batch)
+        return self.combine(losses), losses
+
+
+def pos_weight_from_labels(au: torch.Tensor, max_weight: float = 50.0) -> torch.Tensor:
+    """(K,) BCE ``pos_weight`` = negatives / positives per AU over coded frames of (F, K) labels,
+    clamped to [1/max_weight, max_weight] (an AU never present gets ``max_weight``)."""
+    valid = au >= 0
+    pos = ((au > 0) & valid).sum(0).float()
+    neg = ((au == 0) & valid).sum(0).float()
+    weight = neg / pos.clamp(min=1.0)
+    weight[pos == 0] = max_weight
+    return weight.clamp(1.0 / max_weight, max_weight)

@@ -1,0 +1,58 @@
+"""Training knobs (owned by the training layer; composed by the experiment config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Ways to combine the per-task losses into one update.
+GRADIENT_METHODS: tuple[str, ...] = ("sum", "pcgrad", "uncertainty")
+#: Where the AU ``pos_weight`` comes from: the reference's fixed BP4D+ values, the training
+#: labels (negatives / positives per AU), or none (plain BCE).
+AU_POS_WEIGHT_MODES: tuple[str, ...] = ("bp4d", "labels", "none")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The paper's defaults: Adam (AdamW, weight decay 0), constant lr 1e-3, 5 epochs,
+    batch 180 windows, equal task weights, last epoch's weights kept.
+
+    Attributes:
+        epochs: passes over the training windows.
+        lr: learning rate.
+        batch_size: windows (of N frames) per step, over all processes.
+        weight_decay: AdamW weight decay.
+        task_weights: weight of each task's loss ("au", "bvp", "resp").
+        au_pos_weight: one of :data:`AU_POS_WEIGHT_MODES`.
+        gradient_method: one of :data:`GRADIENT_METHODS`: plain weighted sum (the paper),
+            PCGrad (Yu et al., NeurIPS 2020) or uncertainty weighting (Kendall et al., CVPR 2018).
+        seed: seeds the data order and dropout of every epoch (makes ``--resume`` exact).
+        device: "auto", "cpu" or "cuda".
+        amp: mixed precision on CUDA (ignored on CPU).
+        num_workers: DataLoader worker processes.
+    """
+
+    epochs: int = 5
+    lr: float = 1e-3
+    batch_size: int = 180
+    weight_decay: float = 0.0
+    task_weights: dict[str, float] = field(
+        default_factory=lambda: {"au": 1.0, "bvp": 1.0, "resp": 1.0}
+    )
+    au_pos_weight: str = "bp4d"
+    gradient_method: str = "sum"
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.gradient_method not in GRADIENT_METHODS:
+            raise ValueError(
+                f"gradient_method {self.gradient_method!r} is not one of {GRADIENT_METHODS}"
+            )
+        if self.au_pos_weight not in AU_POS_WEIGHT_MODES:
+            raise ValueError(
+                f"au_pos_weight {self.au_pos_weight!r} is not one of {AU_POS_WEIGHT_MODES}"
+            )
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")

@@ -1,0 +1,100 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from bigsmall.models import create_model
+from bigsmall.models.weights import read_safetensors
+from bigsmall.training.loop import fit
+from bigsmall.training.losses import MultiTaskLoss
+from bigsmall.training.settings import TrainSettings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from helpers import ToyWindows
+
+
+def _settings(**kw: object) -> TrainSettings:
+    base = {"epochs": 4, "batch_size": 4, "lr": 3e-3, "seed": 7, "device": "cpu"}
+    return TrainSettings(**{**base, **kw})
+
+
+def _loss() -> MultiTaskLoss:
+    return MultiTaskLoss({"au": 1.0, "bvp": 1.0, "resp": 1.0})
+
+
+@pytest.mark.parametrize("method", ["sum", "pcgrad", "uncertainty"])
+def test_fit_reduces_loss(tmp_path: Path, method: str) -> None:
+    torch.manual_seed(0)
+    model = create_model("bigsmall_tiny_test")
+    loss_fn = MultiTaskLoss({"au": 1, "bvp": 1, "resp": 1}, uncertainty=method == "uncertainty")
+    result = fit(
+        model,
+        ToyWindows(),
+        _settings(gradient_method=method, epochs=6),
+        tmp_path,
+        loss_fn=loss_fn,
+        progress=False,
+    )
+    hist = result["history"]
+    assert len(hist) == 6
+    assert hist[-1]["loss_bvp"] < 0.5 * hist[0]["loss_bvp"]
+    assert hist[-1]["loss_resp"] < 0.5 * hist[0]["loss_resp"]
+    assert (tmp_path / "metrics.csv").read_text().count("\n") == 7
+    assert (tmp_path / "checkpoints" / "last.safetensors").is_file()
+
+
+def test_resume_is_exact(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    full = create_model("bigsmall_tiny_test")
+    init = {k: v.clone() for k, v in full.state_dict().items()}
+    fit(full, ToyWindows(), _settings(), tmp_path / "full", loss_fn=_loss(), progress=False)
+
+    part = create_model("bigsmall_tiny_test")
+    part.load_state_dict(init)
+    run = tmp_path / "part"
+    fit(part, ToyWindows(), _settings(), run, loss_fn=_loss(), progress=False, stop_after_epochs=2)
+    resumed = create_model("bigsmall_tiny_test")  # fresh process state: weights come from disk
+    fit(resumed, ToyWindows(), _settings(), run, loss_fn=_loss(), progress=False, resume=True)
+
+    a = read_safetensors(tmp_path / "full" / "checkpoints" / "last.safetensors")
+    b = read_safetensors(run / "checkpoints" / "last.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert (run / "metrics.csv").read_text() == (tmp_path / "full" / "metrics.csv").read_text()
+
+
+TORCHRUN_SCRIPT = """
+import sys, torch
+sys.path.insert(0, {helpers!r})
+from helpers import ToyWindows
+from bigsmall.models import create_model
+from bigsmall.training.loop import fit
+from bigsmall.training.losses import MultiTaskLoss
+from bigsmall.training.settings import TrainSettings
+torch.manual_seed(0)
+model = create_model("bigsmall_tiny_test")
+s = TrainSettings(epochs=2, batch_size=16, seed=3, device="cpu")
+r = fit(model, ToyWindows(), s, {run!r}, loss_fn=MultiTaskLoss({{"au": 1, "bvp": 1, "resp": 1}}),
+        progress=False)
+print("RESULT", torch.distributed.get_world_size(), r["epoch"])
+"""
+
+
+@pytest.mark.timeout(180)
+def test_torchrun_two_processes(tmp_path: Path) -> None:
+    script = tmp_path / "train_ddp.py"
+    run = tmp_path / "run"
+    script.write_text(TORCHRUN_SCRIPT.format(helpers=str(Path(__file__).parent), run=str(run)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+         "--master_port=29517", str(script)],
+        capture_output=True, text=True, env=env, timeout=170,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("RESULT 2 2") == 2
+    assert (run / "checkpoints" / "last.safetensors").is_file()

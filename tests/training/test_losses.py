@@ -1,0 +1,72 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bigsmall.constants import BP4D_AU_POS_WEIGHT
+from bigsmall.training.gradients import angle_deg, pcgrad_backward
+from bigsmall.training.losses import MultiTaskLoss, pos_weight_from_labels
+
+
+def _batch() -> tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    au = torch.randn(6, 12, generator=g)
+    bvp = torch.randn(6, 1, generator=g)
+    resp = torch.randn(6, 1, generator=g)
+    labels = {
+        "au": (torch.rand(6, 12, generator=g) > 0.5).to(torch.int8),
+        "bvp": torch.randn(6, generator=g),
+        "resp": torch.randn(6, generator=g),
+    }
+    return (au, bvp, resp), labels
+
+
+def test_loss_equals_paper_formula() -> None:
+    outputs, labels = _batch()
+    loss_fn = MultiTaskLoss({"au": 1, "bvp": 1, "resp": 1}, BP4D_AU_POS_WEIGHT)
+    total, parts = loss_fn(outputs, labels)
+    expected_au = F.binary_cross_entropy_with_logits(
+        outputs[0], labels["au"].float(), pos_weight=torch.tensor(BP4D_AU_POS_WEIGHT)
+    )
+    assert parts["au"].item() == pytest.approx(expected_au.item(), rel=1e-6)
+    assert parts["bvp"].item() == pytest.approx(F.mse_loss(outputs[1][:, 0], labels["bvp"]).item())
+    assert total.item() == pytest.approx(sum(p.item() for p in parts.values()), rel=1e-6)
+
+
+def test_masks_and_missing_heads() -> None:
+    outputs, labels = _batch()
+    labels["au"][:3] = -1  # not coded
+    labels["bvp_mask"] = torch.tensor([True, False, False, False, False, False])
+    loss_fn = MultiTaskLoss({"au": 1, "bvp": 1, "resp": 1})
+    parts = loss_fn.task_losses((outputs[0], outputs[1], None), labels)
+    assert set(parts) == {"au", "bvp"}
+    expected = F.binary_cross_entropy_with_logits(outputs[0][3:], labels["au"][3:].float())
+    assert parts["au"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert parts["bvp"].item() == pytest.approx(((outputs[1][0, 0] - labels["bvp"][0]) ** 2).item())
+
+
+def test_uncertainty_weighting_has_parameters() -> None:
+    outputs, labels = _batch()
+    loss_fn = MultiTaskLoss({"au": 1, "bvp": 1, "resp": 1}, uncertainty=True)
+    total, parts = loss_fn(outputs, labels)
+    assert len(list(loss_fn.parameters())) == 3
+    total.backward()
+    # d/ds (exp(-s) L + s) at s = 0 is 1 - L.
+    assert loss_fn.log_vars["bvp"].grad.item() == pytest.approx(1 - parts["bvp"].item(), rel=1e-5)
+
+
+def test_pos_weight_from_labels() -> None:
+    au = torch.tensor([[1, 0], [0, 0], [0, -1], [0, 0]])
+    w = pos_weight_from_labels(au)
+    assert w[0].item() == pytest.approx(3.0)
+    assert w[1].item() == pytest.approx(50.0)  # never present
+
+
+def test_pcgrad_projects_conflicting_gradients() -> None:
+    p = torch.nn.Parameter(torch.zeros(2))
+    a = torch.tensor([1.0, 0.0])
+    b = torch.tensor([-1.0, 1.0])
+    losses = {"x": (p * a).sum(), "y": (p * b).sum()}  # gradients a and b, angle 135°
+    assert angle_deg(a, b) == pytest.approx(135.0)
+    pcgrad_backward(losses, [p])
+    # a projected off b: a - (a.b/|b|²) b = [0.5, 0.5]; b off a: [0, 1]. Sum = [0.5, 1.5].
+    assert torch.allclose(p.grad, torch.tensor([0.5, 1.5]))

@@ -55,3 +55,7 @@ class NoFaceError(VideoError):
 
 class DatasetError(BigSmallError):
     """A dataset folder or one of its recordings is malformed."""
+
+
+class VideoTruncatedWarning(UserWarning):
+    """A video ended early (truncated or corrupt); the frames before the damage were used."""

@@ -1,0 +1,132 @@
+"""Offline face detection behind a small :class:`FaceDetector` protocol.
+
+Default: the Viola-Jones Haar cascade (Viola & Jones, CVPR 2001) that ships with OpenCV 4.x
+(``haarcascade_frontalface_default.xml``, as the rPPG-Toolbox reference uses), run on a
+downscaled grayscale frame for speed; boxes are scaled back to the full frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from bigsmall.video.boxes import Box
+
+#: Longest side of the frame the Haar cascade runs on (pixels).
+DEFAULT_DETECT_SIDE_PX: int = 320
+#: Size (px) a known face is scaled to when re-detecting near an expected size.
+TRACK_FACE_PX: int = 32
+#: Re-detection looks for faces between these fractions/multiples of the expected size.
+TRACK_SIZE_RANGE: tuple[float, float] = (0.75, 1.5)
+#: Re-detection searches this many times the last face's size around it.
+TRACK_ROI_COEF: float = 2.5
+#: The cascade file shipped in opencv-python(-headless) 4.x.
+HAAR_CASCADE_FILE: str = "haarcascade_frontalface_default.xml"
+
+
+@runtime_checkable
+class FaceDetector(Protocol):
+    """Anything that finds faces in one RGB frame."""
+
+    def detect(self, frame_rgb: np.ndarray) -> list[Box]:
+        """Face boxes in ``frame_rgb`` (H, W, 3) uint8 pixel coordinates."""
+        ...
+
+
+def _downscale(image: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
+    """Area-downscale so the longest side is at most ``max_side_px``; returns (image, scale)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, max_side_px / max(height, width))
+    if scale < 1.0:
+        size = (max(round(width * scale), 1), max(round(height * scale), 1))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return image, scale
+
+
+class HaarCascadeDetector:
+    """OpenCV's frontal-face Haar cascade on a grayscale frame downscaled to ``max_side_px``.
+
+    ``min_size_frac``: smallest face as a fraction of the downscaled frame's shorter side.
+    """
+
+    def __init__(
+        self,
+        max_side_px: int = DEFAULT_DETECT_SIDE_PX,
+        scale_factor: float = 1.1,
+        min_neighbors: int = 5,
+        min_size_frac: float = 0.15,
+    ) -> None:
+        path = Path(cv2.data.haarcascades) / HAAR_CASCADE_FILE
+        self._cascade = cv2.CascadeClassifier(str(path))
+        if self._cascade.empty():
+            raise RuntimeError(f"{path}: OpenCV Haar cascade missing; install opencv<5")
+        self.max_side_px = max_side_px
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.min_size_frac = min_size_frac
+
+    def detect_gray(self, gray: np.ndarray, near: Box | None = None) -> list[Box]:
+        """Faces in a (H, W) uint8 grayscale frame, in that frame's pixel coordinates.
+
+        ``near``: the face found last time. When given, only the region around it
+        (:data:`TRACK_ROI_COEF` times its size) is searched, scaled so that the face becomes
+        :data:`TRACK_FACE_PX` wide, for sizes within :data:`TRACK_SIZE_RANGE` of it: many
+        times cheaper than a full search. A face that moved further is found by the next
+        full search after this one misses.
+        """
+        x_off = y_off = 0
+        if near is not None and near.w > 0:
+            roi = near.enlarge(TRACK_ROI_COEF).clip(gray.shape[1], gray.shape[0])
+            x0, y0, x1, y1 = roi.to_int()
+            x_off, y_off = x0, y0
+            region = gray[y0:y1, x0:x1]
+            face_side = max(near.w, near.h)
+            max_side = max(region.shape[:2]) * TRACK_FACE_PX / face_side
+            small, scale = _downscale(region, max(round(max_side), 1))
+            lo, hi = TRACK_SIZE_RANGE
+            min_size = (round(face_side * scale * lo),) * 2
+            max_size = (round(face_side * scale * hi),) * 2
+        else:
+            small, scale = _downscale(gray, self.max_side_px)
+            min_side = max(round(min(small.shape[:2]) * self.min_size_frac), 1)
+            min_size, max_size = (min_side, min_side), (0, 0)
+        found = self._cascade.detectMultiScale(
+            small,
+            scaleFactor=self.scale_factor,
+            minNeighbors=self.min_neighbors,
+            minSize=min_size,
+            maxSize=max_size,
+        )
+        rows = np.asarray(found, dtype=np.float64).reshape(-1, 4) / scale
+        return [Box(float(x + x_off), float(y + y_off), float(w), float(h)) for x, y, w, h in rows]
+
+    def detect(self, frame_rgb: np.ndarray) -> list[Box]:
+        small, scale = _downscale(frame_rgb, self.max_side_px)
+        boxes = self.detect_gray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        return [Box(b.x / scale, b.y / scale, b.w / scale, b.h / scale) for b in boxes]
+
+
+#: Detectors by name; each entry builds a detector with default settings.
+DETECTORS: dict[str, Callable[[], FaceDetector]] = {
+    "haar": HaarCascadeDetector,
+}
+
+
+def create_detector(name: str = "haar") -> FaceDetector:
+    """Build a registered face detector by name."""
+    try:
+        return DETECTORS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown face detector {name!r}; choose from {sorted(DETECTORS)}"
+        ) from None
+
+
+def detect_largest_face(frame_rgb: np.ndarray, detector: FaceDetector | None = None) -> Box | None:
+    """The largest face in one RGB frame, or ``None``."""
+    boxes = (detector or HaarCascadeDetector()).detect(frame_rgb)
+    return max(boxes, key=lambda b: b.area) if boxes else None

@@ -1,0 +1,558 @@
+"""BigSmall inputs from a video in one streaming pass, with memory flat in video length.
+
+Narayanswamy et al., "BigSmall: Efficient Multi-Task Learning for Disparate Spatial and
+Temporal Physiological Measurements", WACV 2024. Per frame: face box (detected every K
+frames, enlarged 1.5x) -> crop -> 144x144 area resize (uint8). From those frames:
+
+* Big ("Standardized"): x = clip(u / 255, 1/255, 1); (x - mean) / std over the whole clip.
+  The clip's mean/std come from a 256-bin histogram of the uint8 values, so they are exact;
+  the uint8 frames go to a sink (memory or a temporary file read back as a memmap) and
+  :meth:`BigSmallInputs.big_standardized` applies the formula on load.
+* Small ("DiffNormalized"): d_t = (x_{t+1} - x_t) / (x_{t+1} + x_t + 1e-7) at 144x144 in
+  float32, area-resized to 9x9; running sums of d and d^2 over all 144x144 values give the
+  clip's std, and the division is applied at the end (area resize is linear, so this equals
+  resizing d / std). The last frame is zero, NaN -> 0.
+* The face's mean RGB, (T, 3), from the 144x144 crop (area resize keeps the mean up to
+  rounding), for classic rPPG methods.
+
+For 8-bit 4:2:0 video without rotation the face is cropped straight from the decoded YUV
+planes and only the crop is converted to RGB (OpenCV BT.601, as :func:`io.frame_to_rgb`); the
+result equals converting the whole frame and cropping. Detection runs on the luma plane.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import av
+import cv2
+import numpy as np
+
+from bigsmall.errors import NoFaceError, VideoTooShortError
+from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
+from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
+from bigsmall.video.face import FaceDetector, HaarCascadeDetector
+from bigsmall.video.io import (
+    DEFAULT_BATCH_SIZE,
+    FrameBatch,
+    FrameSource,
+    VideoReader,
+    open_video,
+)
+from bigsmall.video.normalize import DIFF_EPS, FLOAT_FRAME_MIN
+
+#: BigSmall's Small input size (height, width).
+SMALL_SIZE_HW: tuple[int, int] = (9, 9)
+#: Frames re-detected every this many frames by default (1 s at 30 fps).
+DEFAULT_EVERY_K_FRAMES: int = 30
+#: Clips whose Big frames exceed this many bytes go to a temporary file, not RAM.
+DEFAULT_MEMORY_SINK_MAX_BYTES: int = 64 * 2**20
+#: Batches queued between the decoding thread and the accumulating thread.
+_QUEUE_BATCHES: int = 2
+_UINT8_LEVELS: int = 256
+_UINT8_MAX: float = 255.0
+_MIN_FRAMES: int = 2
+
+
+# ---------------------------------------------------------------------------- sinks
+class BigFrameSink(Protocol):
+    """Receives the uint8 Big frames batch by batch; ``finish`` returns them as (T, h, w, 3)."""
+
+    def write(self, frames: np.ndarray) -> None: ...
+
+    def finish(self) -> np.ndarray: ...
+
+
+class MemoryBigSink:
+    """Keeps the Big frames in RAM (short clips)."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+
+    def write(self, frames: np.ndarray) -> None:
+        self._parts.append(frames.copy())
+
+    def finish(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+class FileBigSink:
+    """Writes the Big frames to ``path`` (a temporary file by default) and maps it back.
+
+    A temporary file is unlinked as soon as it is mapped, so its space is freed with the
+    returned read-only :class:`numpy.memmap`. Written with ``write()`` (not through a
+    mapping) so the pages never count in this process's resident memory.
+    """
+
+    def __init__(self, path: str | Path | None = None, directory: str | Path | None = None):
+        self._temporary = path is None
+        if path is None:
+            handle, name = tempfile.mkstemp(suffix=".u8", prefix="bigsmall_big_", dir=directory)
+            os.close(handle)
+            path = name
+        self.path = Path(path)
+        self._file = self.path.open("wb")
+        self._shape: tuple[int, ...] | None = None
+        self._count = 0
+
+    def write(self, frames: np.ndarray) -> None:
+        self._shape = frames.shape[1:]
+        self._count += frames.shape[0]
+        self._file.write(np.ascontiguousarray(frames, dtype=np.uint8).tobytes())
+
+    def finish(self) -> np.ndarray:
+        self._file.close()
+        if self._shape is None or self._count == 0:
+            result = np.zeros((0, 0, 0, 3), np.uint8)
+        else:
+            result = np.memmap(self.path, np.uint8, mode="r", shape=(self._count, *self._shape))
+        if self._temporary:
+            self.path.unlink(missing_ok=True)
+        return result
+
+
+# ---------------------------------------------------------------------------- result
+@dataclass
+class BigSmallInputs:
+    """BigSmall inputs of one clip.
+
+    big_uint8: (T, h, w, 3) uint8 face crops (may be a read-only memmap).
+    big_mean, big_std: statistics of clip(big_uint8 / 255, 1/255, 1) over the whole clip.
+    small: (T, 9, 9, 3) float32 diff-normalized frames (last frame zero).
+    rgb: (T, 3) float64 mean RGB (0..255) of the face crop.
+    boxes: (T, 4) float64 crop boxes ``[x, y, w, h]`` in frame pixels.
+    face_found: (T,) bool; see :class:`bigsmall.video.boxes.FaceTracker`.
+    timestamps_sec: (T,) float64.
+    """
+
+    big_uint8: np.ndarray
+    big_mean: float
+    big_std: float
+    small: np.ndarray
+    rgb: np.ndarray
+    boxes: np.ndarray
+    face_found: np.ndarray
+    fps: float
+    timestamps_sec: np.ndarray
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return int(self.small.shape[0])
+
+    def big_standardized(
+        self, start: int = 0, stop: int | None = None, step: int = 1
+    ) -> np.ndarray:
+        """(n, h, w, 3) float32 standardized Big frames for ``[start:stop:step]``; NaN -> 0."""
+        x = np.asarray(self.big_uint8[start:stop:step], dtype=np.float32) / np.float32(_UINT8_MAX)
+        np.clip(x, FLOAT_FRAME_MIN, 1.0, out=x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = (x - np.float32(self.big_mean)) / np.float32(self.big_std)
+        x[np.isnan(x)] = 0.0
+        return x
+
+
+# ---------------------------------------------------------------------------- frame views
+class _FrameView(Protocol):
+    width: int
+    height: int
+
+    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]: ...
+
+    def crop(self, box: Box | None) -> np.ndarray: ...
+
+
+class _RgbView:
+    def __init__(self, rgb: np.ndarray) -> None:
+        self.rgb = rgb
+        self.height, self.width = rgb.shape[:2]
+
+    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]:
+        detect_gray = getattr(detector, "detect_gray", None)
+        if detect_gray is not None:
+            return detect_gray(cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY), near)
+        return detector.detect(self.rgb)
+
+    def crop(self, box: Box | None) -> np.ndarray:
+        if box is None:
+            return self.rgb
+        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
+        return self.rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else self.rgb
+
+
+def _plane(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
+    plane = frame.planes[index]
+    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
+
+
+class _I420View:
+    """A yuv420p frame (even size, no rotation): crops converted to RGB on their own."""
+
+    def __init__(self, frame: av.VideoFrame) -> None:
+        self.width, self.height = frame.width, frame.height
+        half_h, half_w = self.height // 2, self.width // 2
+        self.y = _plane(frame, 0, self.height, self.width)
+        self.u = _plane(frame, 1, half_h, half_w)
+        self.v = _plane(frame, 2, half_h, half_w)
+
+    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]:
+        detect_gray = getattr(detector, "detect_gray", None)
+        if detect_gray is not None:
+            return detect_gray(self.y, near)
+        full = np.concatenate([self.y.ravel(), self.u.ravel(), self.v.ravel()])
+        rgb = cv2.cvtColor(full.reshape(-1, self.width), cv2.COLOR_YUV2RGB_I420)
+        return detector.detect(rgb)
+
+    def crop(self, box: Box | None) -> np.ndarray:
+        x0, y0, x1, y1 = 0, 0, self.width, self.height
+        if box is not None:
+            bx0, by0, bx1, by1 = box.clip(self.width, self.height).to_int()
+            if bx1 > bx0 and by1 > by0:
+                x0, y0, x1, y1 = bx0, by0, bx1, by1
+        # Convert the even-aligned region around the crop (chroma is per 2x2 block), then cut
+        # the crop itself: identical to converting the whole frame and cropping.
+        ax0, ay0 = x0 - x0 % 2, y0 - y0 % 2
+        ax1, ay1 = min(x1 + x1 % 2, self.width), min(y1 + y1 % 2, self.height)
+        rgb = self._convert(ax0, ay0, ax1, ay1)
+        return rgb[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
+
+    def _convert(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        h, w = y1 - y0, x1 - x0
+        buf = np.empty(h * w * 3 // 2, np.uint8)
+        quarter = (h // 2) * (w // 2)
+        buf[: h * w].reshape(h, w)[:] = self.y[y0:y1, x0:x1]
+        cy0, cy1, cx0, cx1 = y0 // 2, y1 // 2, x0 // 2, x1 // 2
+        buf[h * w : h * w + quarter].reshape(h // 2, w // 2)[:] = self.u[cy0:cy1, cx0:cx1]
+        buf[h * w + quarter :].reshape(h // 2, w // 2)[:] = self.v[cy0:cy1, cx0:cx1]
+        return cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2RGB_I420)
+
+
+def _views_from_reader(reader: VideoReader) -> Iterator[tuple[_FrameView, float]]:
+    for frame, t_sec in reader.iter_frames():
+        fast = (
+            reader._rot_k == 0
+            and frame.format.name == "yuv420p"
+            and frame.width % 2 == 0
+            and frame.height % 2 == 0
+        )
+        yield (_I420View(frame) if fast else _RgbView(reader.to_rgb(frame))), t_sec
+
+
+def _views_from_batches(batches: Iterable[FrameBatch]) -> Iterator[tuple[_FrameView, float]]:
+    for batch in batches:
+        for frame, t_sec in zip(batch.frames, batch.timestamps_sec, strict=True):
+            yield _RgbView(frame), float(t_sec)
+
+
+# ---------------------------------------------------------------------------- box policies
+def _face_policy(
+    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
+) -> Callable[[_FrameView], tuple[Box | None, bool]]:
+    state: dict[str, Any] = {"tracker": None}
+
+    def policy(view: _FrameView) -> tuple[Box | None, bool]:
+        tracker = state["tracker"]
+        if tracker is None:
+            tracker = FaceTracker(
+                view.width, view.height, every_k_frames, enlarge_coef, square=square
+            )
+            state["tracker"] = tracker
+        # Until a face is first found, look on every frame.
+        if tracker.box is None or tracker.wants_detection():
+            return tracker.update(view.detect(detector, tracker.last_face))
+        return tracker.update(None)
+
+    return policy
+
+
+def _bp4d_policy(view: _FrameView) -> tuple[Box | None, bool]:
+    return bp4d_square_box(view.width, view.height), True
+
+
+def _full_policy(view: _FrameView) -> tuple[Box | None, bool]:
+    return Box(0.0, 0.0, float(view.width), float(view.height)), True
+
+
+#: Crop modes: ``face`` (detect + track), ``bp4d`` (bottom square, no detection), ``full``.
+CROP_MODES: tuple[str, ...] = ("face", "bp4d", "full")
+
+
+# ---------------------------------------------------------------------------- threading
+#: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s).
+_Prepared = tuple[np.ndarray, tuple[float, float, float, float], bool, float]
+_DONE = object()
+
+
+def _in_background(items: Iterator[_Prepared], batch_size: int) -> Iterator[_Prepared]:
+    """Run ``items`` on a daemon thread, handing over lists of ``batch_size`` items.
+
+    Batching keeps thread hand-offs (and GIL switches) rare; the queue bounds memory to
+    a few batches. Exceptions (and warnings' side effects) of the producer surface here.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_BATCHES)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            batch: list[_Prepared] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) == batch_size:
+                    if not put(batch):
+                        return
+                    batch = []
+            if batch:
+                put(batch)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            put(exc)
+        finally:
+            put(_DONE)
+
+    worker = threading.Thread(target=produce, name="bigsmall-decode", daemon=True)
+    worker.start()
+    try:
+        while (got := handoff.get()) is not _DONE:
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+    finally:
+        stop.set()
+        worker.join()
+
+
+# ---------------------------------------------------------------------------- builder
+class _Accumulator:
+    """Per-frame Big/Small/RGB computation with running statistics (cache-sized arrays).
+
+    Big statistics accumulate sum(x) and sum(x^2) of the unit-float frames in float64;
+    Small statistics accumulate sum(d) and sum(d^2) of the 144x144 differences in float64.
+    """
+
+    def __init__(
+        self,
+        size_hw: tuple[int, int],
+        small_hw: tuple[int, int],
+        batch: int,
+        sink: BigFrameSink,
+    ) -> None:
+        self.size_hw, self.small_hw = size_hw, small_hw
+        self.buf = np.empty((batch, *size_hw, 3), np.uint8)
+        self.n = 0
+        self.sink = sink
+        self.lut = np.clip(
+            np.arange(_UINT8_LEVELS, dtype=np.float64) / _UINT8_MAX, FLOAT_FRAME_MIN, 1.0
+        ).astype(np.float32)
+        self.x_sum = self.x_sumsq = 0.0
+        self.d_sum = self.d_sumsq = 0.0
+        self.n_frames = 0
+        self.prev: np.ndarray | None = None
+        self.eps = np.full((*size_hw, 3), DIFF_EPS, np.float32)
+        self.small: list[np.ndarray] = []
+        self.small_buf = np.empty((batch, *small_hw, 3), np.float32)
+        self.n_small = 0
+        self.rgb = array("d")  # flat (T * 3,) mean RGB
+
+    def add(self, big_rgb: np.ndarray) -> None:
+        """Add one (h, w, 3) uint8 Big frame (already cropped and resized)."""
+        big = self.buf[self.n]
+        big[:] = big_rgb
+        self.n += 1
+        self.n_frames += 1
+        self.rgb.extend(cv2.mean(big)[:3])
+        x = cv2.LUT(big, self.lut)
+        self.x_sum += sum(cv2.sumElems(x))
+        self.x_sumsq += cv2.norm(x, cv2.NORM_L2SQR)
+        if self.prev is not None:
+            d = cv2.divide(cv2.subtract(x, self.prev), cv2.add(cv2.add(x, self.prev), self.eps))
+            self.d_sum += sum(cv2.sumElems(d))
+            self.d_sumsq += cv2.norm(d, cv2.NORM_L2SQR)
+            small_h, small_w = self.small_hw
+            cv2.resize(
+                d,
+                (small_w, small_h),
+                dst=self.small_buf[self.n_small],
+                interpolation=cv2.INTER_AREA,
+            )
+            self.n_small += 1
+            if self.n_small == self.small_buf.shape[0]:
+                self.small.append(self.small_buf.copy())
+                self.n_small = 0
+        self.prev = x
+        if self.n == self.buf.shape[0]:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.n:
+            self.sink.write(self.buf[: self.n])
+            self.n = 0
+
+    def big_stats(self) -> tuple[float, float]:
+        count = self.n_frames * int(np.prod(self.size_hw)) * 3
+        mean = self.x_sum / count
+        return mean, float(np.sqrt(max(self.x_sumsq / count - mean * mean, 0.0)))
+
+    def small_result(self) -> np.ndarray:
+        small_h, small_w = self.small_hw
+        parts = [*self.small, self.small_buf[: self.n_small]]
+        parts.append(np.zeros((1, small_h, small_w, 3), np.float32))
+        small = np.concatenate(parts)
+        self.small.clear()
+        count = max(self.n_frames - 1, 1) * int(np.prod(self.size_hw)) * 3
+        mean = self.d_sum / count
+        std = np.sqrt(max(self.d_sumsq / count - mean * mean, 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            small /= np.float32(std)
+        small[~np.isfinite(small)] = 0.0
+        return small
+
+
+def build_bigsmall_inputs(
+    source: str | Path | FrameSource | Iterable[FrameBatch],
+    *,
+    crop: str = "face",
+    detector: FaceDetector | None = None,
+    every_k_frames: int = DEFAULT_EVERY_K_FRAMES,
+    enlarge_coef: float = DEFAULT_ENLARGE_COEF,
+    square: bool = False,
+    size_hw: tuple[int, int] = BIG_SIZE_HW,
+    small_hw: tuple[int, int] = SMALL_SIZE_HW,
+    fps: float | None = None,
+    max_frames: int | None = None,
+    big_sink: BigFrameSink | str = "auto",
+    require_face: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    threaded: bool = True,
+) -> BigSmallInputs:
+    """Decode once and build BigSmall's Big/Small inputs, boxes and the face RGB trace.
+
+    source: a video path, a frame folder (needs ``fps``), a reader from
+        :func:`bigsmall.video.io.open_video`, or any iterable of :class:`FrameBatch`
+        (then ``fps`` is required).
+    crop: one of :data:`CROP_MODES`. ``face`` detects every ``every_k_frames`` frames (every
+        frame until the first face), keeps the largest face, enlarges it by ``enlarge_coef``;
+        frames before the first face use the whole frame and have ``face_found`` False.
+    big_sink: ``"auto"`` (RAM for short clips, else a temporary file), ``"memory"``,
+        ``"file"``, or a :class:`BigFrameSink`.
+    require_face: raise :class:`NoFaceError` when ``crop="face"`` finds no face at all.
+    threaded: decode, detect and crop on a background thread (handing over ``batch_size``
+        frames at a time) while the calling thread resizes and computes the inputs; a video
+        path is then decoded with one FFmpeg thread (less CPU than frame threading, and the
+        two Python-level threads already fill two cores).
+    """
+    if crop not in CROP_MODES:
+        raise ValueError(f"unknown crop mode {crop!r}; choose from {CROP_MODES}")
+    name: str
+    if isinstance(source, str | Path):
+        if Path(source).is_dir():
+            source = open_video(source, fps=fps, batch_size=batch_size, max_frames=max_frames)
+        else:
+            decode_threads = 1 if threaded else 0
+            source = VideoReader(source, batch_size, max_frames, thread_count=decode_threads)
+    info = getattr(source, "info", None)
+    if isinstance(source, VideoReader):
+        views = _views_from_reader(source)
+    else:
+        views = _views_from_batches(source)
+    if info is not None:
+        name, clip_fps = str(info.path), info.fps
+    else:
+        if fps is None:
+            raise ValueError("fps is required when source is a plain iterable of FrameBatch")
+        name, clip_fps = "frames", float(fps)
+
+    if isinstance(big_sink, str):
+        frame_bytes = int(np.prod(size_hw)) * 3
+        expected = info.frame_count if info is not None else 0
+        # Unknown length (a plain iterable, or no frame count) goes to a file to be safe.
+        auto_file = expected == 0 or expected * frame_bytes > DEFAULT_MEMORY_SINK_MAX_BYTES
+        use_file = big_sink == "file" or (big_sink == "auto" and auto_file)
+        sink: BigFrameSink = FileBigSink() if use_file else MemoryBigSink()
+    else:
+        sink = big_sink
+
+    policies: dict[str, Callable[[], Callable[[_FrameView], tuple[Box | None, bool]]]] = {
+        "face": lambda: _face_policy(
+            detector or HaarCascadeDetector(), every_k_frames, enlarge_coef, square
+        ),
+        "bp4d": lambda: _bp4d_policy,
+        "full": lambda: _full_policy,
+    }
+    policy = policies[crop]()
+    acc = _Accumulator(size_hw, small_hw, batch_size, sink)
+    boxes = array("d")  # flat (T * 4,) [x, y, w, h]
+    found = bytearray()
+    times = array("d")
+    n_frames = 0
+    height, width = size_hw
+
+    def resize_big(crop_rgb: np.ndarray) -> np.ndarray:
+        if crop_rgb.shape[0] > height and crop_rgb.shape[1] > width:
+            # Downscaling: OpenCV's uint8 area resize computes in float and rounds; doing it
+            # on a float32 copy gives identical frames and is faster at non-integer scales.
+            resized = cv2.resize(
+                crop_rgb.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA
+            )
+            return cv2.convertScaleAbs(resized)
+        return cv2.resize(crop_rgb, (width, height), interpolation=cv2.INTER_AREA)
+
+    def frames_in() -> Iterator[_Prepared]:
+        """Decode, detect and crop: one :data:`_Prepared` per frame."""
+        count = 0
+        for view, t_sec in views:
+            if max_frames is not None and count >= max_frames:
+                break
+            box, face = policy(view)
+            full = Box(0.0, 0.0, float(view.width), float(view.height))
+            b = box or full
+            yield view.crop(box), (b.x, b.y, b.w, b.h), face, t_sec
+            count += 1
+
+    # Threaded: this thread resizes and accumulates while a background thread decodes,
+    # detects and crops (roughly half the work each).
+    prepared = _in_background(frames_in(), batch_size) if threaded else frames_in()
+    for crop_rgb, box_xywh, face, t_sec in prepared:
+        acc.add(resize_big(crop_rgb))
+        boxes.extend(box_xywh)
+        found.append(face)
+        times.append(t_sec)
+        n_frames += 1
+    acc.flush()
+    big = sink.finish()
+    if crop == "face" and require_face and not any(found):
+        raise NoFaceError(
+            f"{name}: no face found in any of {n_frames} frames; use a video with a visible "
+            "frontal face, or crop='full'/'bp4d' for pre-cropped video"
+        )
+    if n_frames < _MIN_FRAMES:
+        raise VideoTooShortError(
+            f"{name}: {n_frames} frame(s) decoded; BigSmall inputs need at least {_MIN_FRAMES}"
+        )
+    big_mean, big_std = acc.big_stats()
+    return BigSmallInputs(
+        big_uint8=big,
+        big_mean=big_mean,
+        big_std=big_std,
+        small=acc.small_result(),
+        rgb=np.frombuffer(acc.rgb, np.float64).reshape(-1, 3).copy(),
+        boxes=np.frombuffer(boxes, np.float64).reshape(-1, 4).copy(),
+        face_found=np.frombuffer(found, np.uint8).astype(bool),
+        fps=clip_fps,
+        timestamps_sec=np.asarray(times, np.float64),
+        truncated=bool(getattr(source, "truncated", False)),
+    )

@@ -1,0 +1,139 @@
+"""The one-pass BigSmall input builder against the spec's reference formulas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bigsmall.errors import NoFaceError, VideoTooShortError
+from bigsmall.video import (
+    Box,
+    build_bigsmall_inputs,
+    crop_resize,
+    diff_normalize_frames,
+    read_all,
+    read_video,
+    standardize_frames,
+    uint8_to_unit_float,
+)
+
+PULSE_HZ = 1.5  # the pulse_video fixture's
+
+
+def _reference_small(big_uint8: np.ndarray, small_hw: tuple[int, int] = (9, 9)) -> np.ndarray:
+    d = diff_normalize_frames(uint8_to_unit_float(big_uint8, np.float64))
+    return np.stack(
+        [cv2.resize(f, small_hw[::-1], interpolation=cv2.INTER_AREA) for f in d]
+    ).astype(np.float32)
+
+
+def test_equals_reference_formulas(pulse_video: Path) -> None:
+    """Big/Small from the streaming builder equal the spec's whole-clip float64 formulas.
+
+    Compared: the reference applied to the builder's own uint8 144x144 frames (which are
+    themselves checked against crop + area resize of the decoded RGB frames).
+    """
+    inputs = build_bigsmall_inputs(pulse_video, crop="full", batch_size=16)
+    clip = read_all(pulse_video)
+    n = clip.frames.shape[0]
+    assert len(inputs) == n and inputs.big_uint8.shape == (n, 144, 144, 3)
+    expected_big = np.stack([crop_resize(f, None) for f in clip.frames])
+    np.testing.assert_array_equal(np.asarray(inputs.big_uint8), expected_big)
+
+    x = uint8_to_unit_float(expected_big, np.float64)
+    assert inputs.big_mean == pytest.approx(x.mean(), rel=1e-6)
+    assert inputs.big_std == pytest.approx(x.std(), rel=1e-6)
+    np.testing.assert_allclose(inputs.big_standardized(), standardize_frames(x), atol=1e-5)
+    np.testing.assert_allclose(
+        inputs.big_standardized(3, 30, 3), standardize_frames(x)[3:30:3], atol=1e-5
+    )
+
+    small_ref = _reference_small(expected_big)
+    assert inputs.small.shape == (n, 9, 9, 3) and inputs.small.dtype == np.float32
+    assert np.abs(small_ref).max() > 1.0  # a real signal, not zeros
+    np.testing.assert_allclose(inputs.small, small_ref, atol=1e-5)
+    assert not inputs.small[-1].any()
+
+    np.testing.assert_allclose(inputs.rgb, expected_big.reshape(n, -1, 3).mean(1), atol=1e-9)
+    np.testing.assert_allclose(inputs.timestamps_sec, clip.timestamps_sec)
+    assert inputs.fps == pytest.approx(30.0)
+    assert inputs.face_found.all() and (inputs.boxes == [0, 0, 128, 96]).all()
+
+
+def test_rgb_trace_carries_the_pulse(pulse_video: Path) -> None:
+    inputs = build_bigsmall_inputs(pulse_video, crop="full")
+    green = inputs.rgb[:, 1] - inputs.rgb[:, 1].mean()
+    spectrum = np.abs(np.fft.rfft(green * np.hanning(green.size), n=4096))
+    freqs = np.fft.rfftfreq(4096, d=1 / inputs.fps)
+    assert freqs[np.argmax(spectrum)] == pytest.approx(PULSE_HZ, abs=0.1)
+    assert np.ptp(green) > 1.0
+
+
+def test_workers_file_sink_and_batches_give_same_result(pulse_video: Path) -> None:
+    serial = build_bigsmall_inputs(pulse_video, crop="full", threaded=False, big_sink="memory")
+    threaded = build_bigsmall_inputs(pulse_video, crop="full", threaded=True, big_sink="file")
+    assert isinstance(threaded.big_uint8, np.memmap)
+    np.testing.assert_array_equal(np.asarray(threaded.big_uint8), serial.big_uint8)
+    np.testing.assert_array_equal(threaded.small, serial.small)
+    # RGB batches (the generic path) give the same frames as the YUV fast path.
+    from_batches = build_bigsmall_inputs(read_video(pulse_video), crop="full", fps=30.0)
+    np.testing.assert_array_equal(from_batches.big_uint8, serial.big_uint8)
+    np.testing.assert_allclose(from_batches.small, serial.small, atol=1e-6)
+    with pytest.raises(ValueError, match="fps"):
+        build_bigsmall_inputs(read_video(pulse_video), crop="full")
+
+
+def test_bp4d_mode_uses_bottom_square(tmp_path: Path, make_blob_frames, make_video) -> None:
+    frames = make_blob_frames(8, height=96, width=64)  # portrait
+    path = make_video(tmp_path / "portrait.mp4", frames)
+    inputs = build_bigsmall_inputs(path, crop="bp4d")
+    assert (inputs.boxes == [0, 32, 64, 64]).all() and inputs.face_found.all()
+    decoded = read_all(path).frames
+    expected = np.stack([crop_resize(f, Box(0, 32, 64, 64)) for f in decoded])
+    np.testing.assert_array_equal(np.asarray(inputs.big_uint8), expected)
+
+
+def test_no_face_in_generated_blob(pulse_video: Path) -> None:
+    with pytest.raises(NoFaceError, match=r"pulse\.mp4"):
+        build_bigsmall_inputs(pulse_video, max_frames=10)
+    inputs = build_bigsmall_inputs(pulse_video, max_frames=10, require_face=False)
+    assert not inputs.face_found.any() and (inputs.boxes == [0, 0, 128, 96]).all()
+
+
+def test_too_short(tmp_path: Path, make_blob_frames, make_video) -> None:
+    path = make_video(tmp_path / "one.mp4", make_blob_frames(1))
+    with pytest.raises(VideoTooShortError, match=r"one\.mp4"):
+        build_bigsmall_inputs(path, crop="full")
+
+
+def test_single_face_clip_every_frame(faces_dir: Path) -> None:
+    inputs = build_bigsmall_inputs(faces_dir / "single_face.mp4", every_k_frames=10)
+    assert len(inputs) == 72 and inputs.face_found.all()
+    x, _y, w, h = inputs.boxes[0]
+    assert 150 < w < 400 and 150 < h < 360  # 1.5x an about 200 px face, clipped
+    assert 200 < x + w / 2 < 450
+    assert inputs.small.shape == (72, 9, 9, 3) and np.isfinite(inputs.small).all()
+    # The YUV-plane crop + float area resize equal cropping the decoded RGB frame.
+    frames = read_all(faces_dir / "single_face.mp4").frames
+    for i in (0, 35, 71):
+        expected = crop_resize(frames[i], Box(*inputs.boxes[i]))
+        np.testing.assert_array_equal(inputs.big_uint8[i], expected)
+
+
+def test_no_face_clip_raises(faces_dir: Path) -> None:
+    with pytest.raises(NoFaceError, match=r"no_face\.mp4"):
+        build_bigsmall_inputs(faces_dir / "no_face.mp4", max_frames=40)
+
+
+def test_face_leaving_clip_reports_lost_frames(faces_dir: Path) -> None:
+    inputs = build_bigsmall_inputs(faces_dir / "face_noface.mov", every_k_frames=5)
+    found = inputs.face_found
+    assert len(found) == 169 and found[:60].all() and not found[100:].any()
+    first_lost = int(np.argmin(found))
+    assert 60 <= first_lost <= 100
+    assert found[:first_lost].all() and not found[first_lost:].any()
+    # The last box is held while the face is gone.
+    np.testing.assert_array_equal(inputs.boxes[first_lost], inputs.boxes[-1])

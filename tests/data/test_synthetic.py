@@ -1,0 +1,188 @@
+"""The synthetic dataset generator: layout, determinism, and that the injected truths show."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bigsmall.cli import main
+from bigsmall.constants import AU_NAMES
+from bigsmall.data.synthetic import CSV_COLUMNS, SynthConfig, generate_dataset, generate_video
+from bigsmall.data.synthetic.actions import build_action_fields
+from bigsmall.data.synthetic.compositor import render_frames, trial_signals
+from bigsmall.data.synthetic.renderer import render_procedural, sample_look
+from bigsmall.data.synthetic.scene import TrialParams
+from bigsmall.video.face import HaarCascadeDetector
+from bigsmall.video.writer import VideoWriter
+
+WIDTH, HEIGHT, FPS = 192, 144, 30.0
+
+
+def _decode(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthConfig]:
+    out = tmp_path_factory.mktemp("synth") / "ds"
+    config = SynthConfig(subjects=2, seconds=4.0, seed=7, width=WIDTH, height=HEIGHT, fps=FPS)
+    generate_dataset(out, config)
+    return out, config
+
+
+def test_layout_and_columns(tiny: tuple[Path, SynthConfig]) -> None:
+    out, config = tiny
+    manifest = json.loads((out / "dataset.json").read_text())
+    assert manifest["seed"] == 7 and len(manifest["videos"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["S001", "S002", "dataset.json"]
+    for subject in ("S001", "S002"):
+        names = sorted(p.name for p in (out / subject).iterdir())
+        assert names == [f"{subject}_T1.csv", f"{subject}_T1.json", f"{subject}_T1.mp4"]
+        with (out / subject / f"{subject}_T1.csv").open() as handle:
+            rows = list(csv.reader(handle))
+        assert tuple(rows[0]) == CSV_COLUMNS == ("time_s", "ppg", "resp", *AU_NAMES)
+        n = int(config.seconds * FPS)
+        assert len(rows) - 1 == n == _decode(out / subject / f"{subject}_T1.mp4").shape[0]
+        assert {r[3 + k] for r in rows[1:] for k in range(12)} <= {"0", "1"}
+        meta = json.loads((out / subject / f"{subject}_T1.json").read_text())
+        assert 45 <= meta["heart_rate_bpm"] <= 150 and 6 <= meta["breathing_rate_bpm"] <= 30
+        assert 18 <= meta["crf"] <= 35 and meta["face_source"] == "procedural"
+
+
+def test_deterministic(tiny: tuple[Path, SynthConfig], tmp_path: Path) -> None:
+    out, config = tiny
+    generate_video(config, 1, 0, tmp_path / "same")
+    for suffix in (".csv", ".mp4"):
+        again = (tmp_path / "same" / "S002" / f"S002_T1{suffix}").read_bytes()
+        assert again == (out / "S002" / f"S002_T1{suffix}").read_bytes()
+    generate_video(dataclasses.replace(config, seed=8), 1, 0, tmp_path / "other")
+    other = (tmp_path / "other" / "S002" / "S002_T1.csv").read_bytes()
+    assert other != (out / "S002" / "S002_T1.csv").read_bytes()
+
+
+def test_workers_give_the_same_bytes(tiny: tuple[Path, SynthConfig], tmp_path: Path) -> None:
+    out, config = tiny
+    generate_dataset(tmp_path / "par", config, workers=2)
+    for rel in ("dataset.json", "S001/S001_T1.mp4", "S002/S002_T1.mp4", "S002/S002_T1.csv"):
+        assert (tmp_path / "par" / rel).read_bytes() == (out / rel).read_bytes()
+
+
+def test_haar_finds_procedural_face() -> None:
+    """Across 12 random subjects and trials (all skin tones), the Haar cascade finds the face."""
+    from bigsmall.data.synthetic.generate import _subject_asset
+    from bigsmall.data.synthetic.scene import sample_trial
+
+    detector = HaarCascadeDetector()
+    config = SynthConfig(subjects=12, seconds=1.0, seed=0, width=WIDTH, height=HEIGHT)
+    found = []
+    for subject in range(config.subjects):
+        rng = np.random.default_rng([config.seed, 1, subject, 0])
+        asset = _subject_asset(config, subject, rng, [])
+        params = sample_trial(rng, asset.skin_tone)
+        signals = trial_signals(params, 30, FPS, HEIGHT, rng)
+        frames = next(iter(render_frames(asset, params, signals, rng)))[::10]
+        found += [bool(detector.detect(f)) for f in frames]
+    assert np.mean(found) >= 0.8
+
+
+def _still_params(**changes: object) -> TrialParams:
+    base = TrialParams(
+        heart_rate_bpm=72.0, hrv_sdnn_ms=20.0, pulse_source="simulated", pulse_amplitude=0.008,
+        pulse_spatial_variation=0.3, breathing_rate_bpm=18.0, breathing_variability=0.0,
+        breathing_motion_px=3.0, breathing_intensity=0.002, motion="still", motion_bursts=False,
+        light_gain=1.0, color_temperature_k=5500.0, light_drift=0.0, flicker=False,
+        auto_exposure=0.0, noise_std=1.0, crf=20, au_events_per_min=0.0, talk_fraction=0.0,
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def _clip(tmp_path: Path, params: TrialParams, seconds: float, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    asset = render_procedural(sample_look(np.random.default_rng(seed)), HEIGHT, WIDTH, rng)
+    n = int(seconds * FPS)
+    signals = trial_signals(params, n, FPS, HEIGHT, rng)
+    path = tmp_path / "clip.mp4"
+    with VideoWriter(path, FPS, WIDTH, HEIGHT, crf=params.crf) as writer:
+        for batch in render_frames(asset, params, signals, rng):
+            writer.write(batch)
+    return asset, signals, _decode(path)
+
+
+def test_pulse_recoverable_from_skin_green(tmp_path: Path) -> None:
+    asset, signals, frames = _clip(tmp_path, _still_params(breathing_motion_px=0.0), 10.0)
+    skin = asset.skin > 0.9
+    green = frames[..., 1][:, skin].mean(axis=1)
+    green = green - np.convolve(green, np.ones(15) / 15, mode="same")  # remove slow drift
+    core = slice(15, -15)
+    corr = np.corrcoef(green[core], signals.ppg[core])[0, 1]
+    assert corr < -0.6  # more blood -> darker skin
+    spectrum = np.abs(np.fft.rfft(green[core] - green[core].mean(), 8192))
+    freqs = np.fft.rfftfreq(8192, 1 / FPS)
+    band = (freqs > 0.75) & (freqs < 2.5)
+    assert abs(freqs[band][np.argmax(spectrum[band])] * 60 - 72.0) < 2.0
+
+
+def test_breathing_moves_the_head(tmp_path: Path) -> None:
+    asset, signals, frames = _clip(tmp_path, _still_params(pulse_amplitude=0.0), 6.0)
+    x, y, w, h = (int(v) for v in asset.face_box)
+    gray = frames.mean(axis=3).astype(np.float32)
+    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    ref = gray[0, y : y + h, x : x + w]
+    dy = np.array([cv2.phaseCorrelate(ref, g[y : y + h, x : x + w], window)[0][1] for g in gray])
+    assert np.ptp(dy) > 2.0
+    assert np.corrcoef(dy, signals.resp)[0, 1] < -0.8  # inhale (resp up) -> head up (y down)
+
+
+@pytest.mark.parametrize(("unit", "changed", "unchanged"), [
+    ("AU12", "mouth_l", "brow_inner_l"),
+    ("AU01", "brow_inner_l", "mouth_l"),
+    ("AU15", "mouth_r", "eye_l"),
+])  # fmt: skip
+def test_au_changes_the_right_region(unit: str, changed: str, unchanged: str) -> None:
+    rng = np.random.default_rng(0)
+    asset = render_procedural(sample_look(rng), HEIGHT, WIDTH, rng)
+    fields = build_action_fields(asset)
+    neutral = asset.person.copy()
+    active = asset.person.copy()
+    weights = np.zeros(len(AU_NAMES) + 1)
+    weights[AU_NAMES.index(unit)] = 1.0
+    fields.apply(active, weights)
+    radius = max(int(asset.interocular_px * 0.2), 2)
+
+    def change(name: str) -> float:
+        cx, cy = (int(v) for v in asset.landmarks[name])
+        sl = (slice(cy - radius, cy + radius), slice(cx - radius, cx + radius))
+        return float(np.abs(active[sl] - neutral[sl]).mean())
+
+    assert change(changed) > 0.01
+    assert change(unchanged) < 0.002
+
+
+def test_faces_photo(faces_dir: Path, tmp_path: Path) -> None:
+    photos = tmp_path / "faces"
+    photos.mkdir()
+    shutil.copy(faces_dir / "single_face.jpg", photos / "single_face.jpg")
+    config = SynthConfig(1, 2.0, 5, width=WIDTH, height=HEIGHT, faces_dir=str(photos))
+    meta = generate_video(config, 0, 0, tmp_path / "out")
+    assert meta["face_source"] == "single_face.jpg" and meta["skin_tone"] is None
+    frames = _decode(tmp_path / "out" / "S001" / "S001_T1.mp4")
+    assert frames.shape == (60, HEIGHT, WIDTH, 3)
+    assert HaarCascadeDetector().detect(frames[0])
+
+
+def test_cli_refuses_nonempty_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "keep.txt").write_text("x")
+    code = main(["synth", "--out", str(tmp_path), "--subjects", "1", "--seconds", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--overwrite" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]

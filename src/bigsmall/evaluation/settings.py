@@ -39,4 +39,4 @@ class EvalSettings:
     rr_detrend_lambda: float = 100.0
     filter_order: int = 1
     diff_normalized: bool = True
-    scope: str = "au_subset"
+    scope: str = "all"

@@ -1,0 +1,90 @@
+"""Every YAML under configs/ loads, validates and dry-runs on fixture trees in the real layouts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bigsmall.config import load_config
+from bigsmall.errors import ConfigError
+from bigsmall.experiment import dry_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+import fixtures
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def dataset_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("datasets")
+    for subject in ("F001", "F002", "M001"):
+        fixtures.build_bp4d_trial(root / "bp4d", subject, "T1")
+    for i in (1, 2):
+        fixtures.build_ubfc_subject(root / "ubfc", f"subject{i}")
+        fixtures.build_pure_recording(root / "pure", f"0{i}-01")
+        fixtures.build_disfa_subject(root / "disfa", f"SN00{i}")
+    fixtures.build_folder_video(root / "synthetic", "S001/S001_T1.mp4")
+    return {
+        "BIGSMALL_BP4D": str(root / "bp4d"),
+        "BIGSMALL_UBFC": str(root / "ubfc"),
+        "BIGSMALL_PURE": str(root / "pure"),
+        "BIGSMALL_DISFA": str(root / "disfa"),
+        "BIGSMALL_DATA": str(root),
+        "BIGSMALL_CACHE": str(root / "cache"),
+        "BIGSMALL_RUNS": str(root / "runs"),
+    }
+
+
+def test_configs_exist() -> None:
+    names = {p.stem for p in CONFIGS}
+    assert {"synthetic", "bp4d_bigsmall", "bp4d_ablation_tsm", "cross_bp4d_to_ubfc"} <= names
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_config_loads_and_dry_runs(
+    path: Path, dataset_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in dataset_env.items():
+        monkeypatch.setenv(key, value)
+    cfg = load_config(path)
+    summary = dry_run(cfg)
+    assert all(n > 0 for n in summary["recordings"].values())
+    if cfg.model.name != "none":
+        n_frames = 2 * cfg.preprocess.n_segment
+        for task, shape in summary["outputs"].items():
+            if shape is not None:
+                assert shape[0] == n_frames, (task, shape)
+
+
+def test_unknown_key_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntrain: {epochs: 2, lr: 0.001, learning_rate: 3}\n")
+    with pytest.raises(ConfigError, match="unknown key 'learning_rate'") as info:
+        load_config(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_value_and_missing_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntrain: {epochs: many}\n")
+    with pytest.raises(ConfigError, match=r"train\.epochs: expected int"):
+        load_config(bad)
+    bad.write_text("name: x\ntrain: {gradient_method: magic}\n")
+    with pytest.raises(ConfigError, match="gradient_method"):
+        load_config(bad)
+    monkeypatch.delenv("BIGSMALL_NOT_SET", raising=False)
+    env = tmp_path / "env.yaml"
+    env.write_text("name: x\ndata:\n  root: ${BIGSMALL_NOT_SET}/d\n")
+    cfg = load_config(env)
+    with pytest.raises(ConfigError, match="BIGSMALL_NOT_SET is not set"):
+        cfg.resolve(cfg.data.root)
+
+
+def test_base_and_overrides(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("name: a\ntrain: {epochs: 7, lr: 0.01}\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\nname: b\ntrain: {epochs: 3}\n")
+    cfg = load_config(tmp_path / "b.yaml", ["train.batch_size=12"])
+    assert (cfg.name, cfg.train.epochs, cfg.train.lr, cfg.train.batch_size) == ("b", 3, 0.01, 12)

@@ -16,4 +16,8 @@ def __getattr__(name: str):  # lazy: importing bigsmall must not import torch
         from bigsmall import models
 
         return getattr(models, name)
+    if name in ("Predictor", "PredictionResult"):
+        from bigsmall import predict
+
+        return getattr(predict, name)
     raise AttributeError(f"module 'bigsmall' has no attribute {name!r}")

@@ -33,7 +33,7 @@ def test_registered_names() -> None:
         "bigsmall_tiny_test",
     }
     assert expected <= names
-    assert list_models("bigsmall_t*") == ["bigsmall_tiny_test", "bigsmall_tsm"]
+    assert list_models("bigsmall_t*") == ["bigsmall_tiny_test", "bigsmall_trio", "bigsmall_tsm"]
 
 
 def test_unknown_model_lists_registered_names() -> None:

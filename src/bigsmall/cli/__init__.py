@@ -19,6 +19,17 @@ from bigsmall.errors import BigSmallError
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
     # one line per sub-command module, e.g. "profile",
+    "profile",
+    "export",
+    "synth",
+    "preprocess",
+    "run",
+    "gradients",
+    "convert_checkpoint",
+    "init_from_trio",
+    "predict",
+    "demo",
+    "live",
 )
 
 

@@ -11,6 +11,7 @@ from bigsmall.models import bigsmall as _bigsmall  # noqa: F401  (registers the 
 from bigsmall.models import deepphys as _deepphys  # noqa: F401  (registers the model)
 from bigsmall.models import drml as _drml  # noqa: F401  (registers the model)
 from bigsmall.models import efficientphys as _efficientphys  # noqa: F401  (registers it)
+from bigsmall.models import official as _official  # noqa: F401  (big_au, small_*, bigsmall_trio)
 from bigsmall.models import tscan as _tscan  # noqa: F401  (registers the models)
 from bigsmall.models.bigsmall import BigSmall, BigSmallOutput
 from bigsmall.models.layers import TemporalShift, WrappingTimeShift

@@ -1,0 +1,210 @@
+"""``bigsmall predict``: AUs, pulse and breathing from face videos, written to a folder."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+from pathlib import Path
+
+#: Mirrors :data:`bigsmall.predict.METHODS` (kept literal so ``--help`` stays fast; a test
+#: checks they agree).
+METHOD_CHOICES: tuple[str, ...] = ("bigsmall", "chrom", "green", "ica", "lgi", "omit", "pbv", "pos")
+BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "onnx")
+BREATHING_CHOICES: tuple[str, ...] = ("model", "motion")
+FOLD_CHOICES: tuple[int, ...] = (1, 2, 3)
+#: File suffixes taken as videos when a folder of videos is given.
+VIDEO_SUFFIXES: frozenset[str] = frozenset(
+    {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+)
+_GLOB_CHARS = "*?["
+DEFAULT_MANY_OUT = "bigsmall-predictions"
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``predict``, ``live`` and ``demo``."""
+    parser.add_argument(
+        "--method",
+        default="bigsmall",
+        choices=METHOD_CHOICES,
+        help="bigsmall (the network, default) or a classic rPPG method (pulse only; "
+        "breathing then from head motion)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="BigSmall weights (.safetensors or toolbox .pth), or a folder with the authors' "
+        "Big_AU + Small_Heart + Small_Resp files (run as the trio; see --fold); default: the "
+        "weights shipped with the package",
+    )
+    parser.add_argument(
+        "--fold", type=int, default=1, choices=FOLD_CHOICES, help="fold of a weights folder"
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKEND_CHOICES,
+        help="auto (fastest installed: ONNX Runtime when available), torch or onnx",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument(
+        "--breathing",
+        default=None,
+        choices=BREATHING_CHOICES,
+        help="breathing from the network's respiration head (model; default for bigsmall) or "
+        "from the face's vertical motion (motion; default for classic methods)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="measure AUs, pulse and breathing from face videos",
+        description=(
+            "Measure facial action units, heart rate and breathing rate from a face video and "
+            "write OUT/summary.json, signals.csv (per frame), rates.csv (over time), report.png "
+            "and report.html. Several videos (a folder of videos, a glob, or several paths) "
+            "give one sub-folder each plus OUT/summary.csv. The output folder appears only "
+            "when the run succeeds."
+        ),
+    )
+    parser.add_argument(
+        "videos",
+        nargs="+",
+        metavar="VIDEO",
+        help="video file, frame folder (with --fps), folder of videos, or glob ('clips/*.mp4')",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: ./<video name>_bigsmall, or ./bigsmall-predictions)",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--window-sec",
+        type=positive_float,
+        default=None,
+        help="analysis window of the rates over time in s (default 10, or the whole video "
+        "when shorter)",
+    )
+    parser.add_argument("--fps", type=positive_float, default=None, help="fps of a frame folder")
+    parser.add_argument(
+        "--allow-truncated",
+        action="store_true",
+        help="analyse the frames before the damage of a truncated video instead of refusing it",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--no-report", action="store_true", help="skip report.png/report.html")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars (shown on a terminal from 60 s)"
+    )
+    parser.set_defaults(func=run)
+
+
+def _is_video_dir(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def expand_inputs(items: list[str]) -> tuple[list[Path], bool]:
+    """Video paths for the command-line ``items`` and whether this is a many-video run."""
+    from bigsmall.errors import VideoNotFoundError
+
+    videos: list[Path] = []
+    many = len(items) > 1
+    for item in items:
+        path = Path(item)
+        if not path.exists() and any(c in item for c in _GLOB_CHARS):
+            matched = sorted(Path(p) for p in glob.glob(item) if Path(p).is_file())
+            if not matched:
+                raise VideoNotFoundError(f"{item}: no file matches this pattern; check the path")
+            videos += matched
+            many = True
+        elif path.is_dir() and (inside := _is_video_dir(path)):
+            videos += inside
+            many = True
+        else:
+            videos.append(path)
+    return videos, many
+
+
+def _print_result(result: object, out: Path) -> None:
+    def fmt(value: object, unit: str) -> str:
+        return "not reported" if value is None else f"{value:.1f} {unit}"
+
+    quality = result.signal_quality
+    source = str(quality["breathing_source"]).split(" ", 1)[0]
+    print(
+        f"{result.source}: heart rate {fmt(result.heart_rate_bpm, 'bpm')} "
+        f"(pulse {quality['pulse_quality']}), breathing {fmt(result.breathing_rate_bpm, '/min')} "
+        f"({source}), face in {100 * result.face_found_fraction:.0f}% of "
+        f"{result.frame_count} frames -> {out}"
+    )
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+
+
+def make_predictor(args: argparse.Namespace, window_sec: float | None = None) -> object:
+    from bigsmall.predict import Predictor
+
+    def log(message: str) -> None:
+        print(f"bigsmall: {message}", file=sys.stderr)
+
+    return Predictor(
+        method=args.method,
+        checkpoint=args.checkpoint,
+        fold=args.fold,
+        backend=args.backend,
+        device=args.device,
+        window_sec=window_sec,
+        breathing=args.breathing,
+        allow_truncated=getattr(args, "allow_truncated", False),
+        # Bars only on a terminal: in logs they are noise, and an error stays one line.
+        progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
+        log=log,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bigsmall.predict.outputs import check_out_dir, write_many, write_outputs
+
+    videos, many = expand_inputs(args.videos)
+    predictor = make_predictor(args, args.window_sec)
+    if not many:
+        video = videos[0]
+        out = Path(args.out) if args.out else Path(f"{video.stem or video.name}_bigsmall")
+        check_out_dir(out, args.overwrite)
+        result = predictor.predict(video, fps=args.fps)
+        write_outputs(result, out, overwrite=args.overwrite, report=not args.no_report)
+        _print_result(result, out)
+        return 0
+    out = Path(args.out or DEFAULT_MANY_OUT)
+    check_out_dir(out, args.overwrite)
+    failures: list[str] = []
+
+    def on_error(path: Path, message: str) -> None:
+        failures.append(message)
+        print(f"bigsmall: error: {message}", file=sys.stderr)
+
+    rows = write_many(
+        videos,
+        out,
+        lambda path: predictor.predict(path, fps=args.fps),
+        on_error,
+        overwrite=args.overwrite,
+        report=not args.no_report,
+    )
+    ok = sum(row["status"] == "ok" for row in rows)
+    print(f"{ok} of {len(rows)} videos measured -> {out}/ (combined table: {out}/summary.csv)")
+    return 0 if not failures else 2

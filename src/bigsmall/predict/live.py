@@ -1,0 +1,264 @@
+"""Rolling estimates of heart rate, breathing rate and active AUs from a frame stream.
+
+The streaming form of :class:`bigsmall.predict.Predictor` for a camera (or a file played as
+one). Per frame: the face is tracked (Haar detection every :data:`DETECT_EVERY_FRAMES`
+frames), cropped and area-resized to BigSmall's Big size, and the Small input (the normalized
+difference d = (x_t - x_{t-1}) / (x_t + x_{t-1}), area-resized) is computed as in
+:mod:`bigsmall.video.inputs` (Narayanswamy et al., WACV 2024). The clip-wide statistics that
+an offline run normalizes with are replaced by statistics of the last :data:`BUFFER_SEC`
+seconds. Every :data:`UPDATE_SEC` the network runs on the windows completed since the last
+update (several windows per call, cheaper than one call per window) and the rates are
+re-estimated from the buffer with the same quality rules as ``predict``
+(:mod:`bigsmall.predict.analysis`): the heart rate from the last ``window_sec`` (the first
+estimate after ≈ ``window_sec``), the breathing rate once :data:`analysis.BREATHING_MIN_WINDOW_SEC`
+of video is buffered. Per-frame processing time is measured and reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from bigsmall.constants import AU_NAMES
+from bigsmall.predict import analysis
+from bigsmall.predict.motion import VerticalMotionTracker
+from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD
+from bigsmall.predict.runner import WindowFn
+from bigsmall.signal.rppg import extract_pulse
+from bigsmall.video.boxes import Box, FaceTracker
+from bigsmall.video.crop import BIG_SIZE_HW
+from bigsmall.video.face import HaarCascadeDetector
+from bigsmall.video.inputs import SMALL_SIZE_HW
+from bigsmall.video.normalize import DIFF_EPS, FLOAT_FRAME_MIN
+
+#: Seconds of history kept for normalization and the rates.
+BUFFER_SEC: float = 30.0
+#: Seconds between estimates.
+UPDATE_SEC: float = 1.0
+#: Face detection every this many frames (tracked in between).
+DETECT_EVERY_FRAMES: int = 30
+#: An AU is listed as active when its mean probability over the last second reaches this.
+ACTIVE_AU_PROBABILITY: float = AU_PRESENT_PROBABILITY
+_UINT8_MAX: float = 255.0
+_LATENCY_PERCENTILE: float = 95.0
+
+
+@dataclass
+class LiveStatus:
+    """One rolling estimate."""
+
+    time_sec: float
+    heart_rate_bpm: float | None
+    pulse_quality: str
+    breathing_rate_bpm: float | None
+    breathing_quality: str
+    active_aus: list[str] | None
+    face_found: bool
+    latency_ms_mean: float
+    latency_ms_p95: float
+    #: Frames processed per second of processing time (capacity, not the stream's rate).
+    frames_per_sec: float
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """A one-line status for a terminal."""
+
+        def rate(value: float | None, unit: str, quality: str) -> str:
+            return f"-- {unit} ({quality})" if value is None else f"{value:5.1f} {unit} ({quality})"
+
+        aus = "n/a" if self.active_aus is None else (" ".join(self.active_aus) or "none")
+        return (
+            f"t={self.time_sec:6.1f}s  HR {rate(self.heart_rate_bpm, 'bpm', self.pulse_quality)}"
+            f"  BR {rate(self.breathing_rate_bpm, '/min', self.breathing_quality)}"
+            f"  AUs: {aus}  face: {'yes' if self.face_found else 'NO'}"
+            f"  latency {self.latency_ms_mean:.2f} ms/frame (p95 {self.latency_ms_p95:.2f})"
+            f"  {self.frames_per_sec:.0f} frames/s"
+        )
+
+
+class LiveEstimator:
+    """Feed RGB frames one at a time with :meth:`process`; get a :class:`LiveStatus` every
+    :data:`UPDATE_SEC` of video (``None`` in between).
+
+    Args:
+        fps: frame rate of the stream.
+        runner: the network (``(big_first, small) -> outputs``, see
+            :func:`bigsmall.predict.runner.make_runner`) for method "bigsmall", else ``None``.
+        n_segment: frames per network window.
+        method: "bigsmall" or a classic rPPG method.
+        breathing: "model" or "motion".
+        window_sec: heart-rate window (also when the first estimate comes).
+        big_hw, small_hw: input sizes of the network.
+    """
+
+    def __init__(
+        self,
+        fps: float,
+        runner: WindowFn | None = None,
+        n_segment: int = 3,
+        method: str = MODEL_METHOD,
+        breathing: str = "model",
+        window_sec: float = 10.0,
+        big_hw: tuple[int, int] = BIG_SIZE_HW,
+        small_hw: tuple[int, int] = SMALL_SIZE_HW,
+    ) -> None:
+        if method == MODEL_METHOD and runner is None:
+            raise ValueError("method 'bigsmall' needs a runner")
+        self.fps = float(fps)
+        self.runner = runner
+        self.n = n_segment
+        self.method = method
+        self.breathing = breathing if runner is not None else "motion"
+        self.window_sec = window_sec
+        self.big_hw, self.small_hw = big_hw, small_hw
+        size = max(round(BUFFER_SEC * fps), 2)
+        self.detector = HaarCascadeDetector()
+        self.tracker: FaceTracker | None = None
+        self.motion = VerticalMotionTracker(big_hw)
+        self.lut = np.clip(
+            np.arange(256, dtype=np.float64) / _UINT8_MAX, FLOAT_FRAME_MIN, 1.0
+        ).astype(np.float32)
+        self.eps = np.full((*big_hw, 3), DIFF_EPS, np.float32)
+        self.prev_x: np.ndarray | None = None
+        # Per-frame history.
+        self.rgb: deque[tuple[float, float, float]] = deque(maxlen=size)
+        self.found: deque[bool] = deque(maxlen=size)
+        self.position: deque[float] = deque(maxlen=size)
+        self.x_stats: deque[tuple[float, float]] = deque(maxlen=size)
+        self.d_stats: deque[tuple[float, float]] = deque(maxlen=size)
+        self.bvp: deque[float] = deque(maxlen=size)
+        self.resp: deque[float] = deque(maxlen=size)
+        self.au: deque[np.ndarray] = deque(maxlen=max(round(UPDATE_SEC * fps), 1))
+        # Frames waiting for the network: (Big unit-float frame, Small raw difference).
+        self.pending_big: list[np.ndarray] = []
+        self.pending_small: list[np.ndarray] = []
+        self.count = 0
+        self.next_update = max(round(UPDATE_SEC * fps), 1)
+        self.latency_sec: deque[float] = deque(maxlen=size)
+        self.busy_sec = 0.0
+
+    # -- per frame -----------------------------------------------------------------------------
+    def _box(self, frame: np.ndarray) -> tuple[Box | None, bool]:
+        height, width = frame.shape[:2]
+        if self.tracker is None:
+            self.tracker = FaceTracker(width, height, DETECT_EVERY_FRAMES)
+        if self.tracker.box is None or self.tracker.wants_detection():
+            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+            return self.tracker.update(self.detector.detect_gray(gray, self.tracker.last_face))
+        return self.tracker.update(None)
+
+    def process(self, frame_rgb: np.ndarray) -> LiveStatus | None:
+        """Add one (H, W, 3) uint8 RGB frame."""
+        start = time.perf_counter()
+        box, face = self._box(frame_rgb)
+        height, width = frame_rgb.shape[:2]
+        box = box or Box(0.0, 0.0, float(width), float(height))
+        x0, y0, x1, y1 = box.clip(width, height).to_int()
+        crop = frame_rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else frame_rgb
+        big = cv2.resize(crop, self.big_hw[::-1], interpolation=cv2.INTER_AREA)
+        mean = cv2.mean(big)
+        self.rgb.append((mean[0], mean[1], mean[2]))
+        self.found.append(face)
+        self.position.append(self.motion.update(big, box.as_array()))
+        if self.runner is not None:
+            self._model_inputs(big)
+        self.count += 1
+        status = None
+        if self.count >= self.next_update:
+            self.next_update += max(round(UPDATE_SEC * self.fps), 1)
+            status = self._update(face)
+        spent = time.perf_counter() - start
+        self.latency_sec.append(spent)
+        self.busy_sec += spent
+        return status
+
+    def _model_inputs(self, big: np.ndarray) -> None:
+        x = cv2.LUT(big, self.lut)
+        values = x.size
+        self.x_stats.append((cv2.sumElems(x)[:3], cv2.norm(x, cv2.NORM_L2SQR), values))
+        if self.prev_x is None:
+            d = np.zeros_like(x)
+        else:
+            d = cv2.divide(cv2.subtract(x, self.prev_x), cv2.add(cv2.add(x, self.prev_x), self.eps))
+        self.d_stats.append((sum(cv2.sumElems(d)[:3]), cv2.norm(d, cv2.NORM_L2SQR)))
+        self.prev_x = x
+        small = cv2.resize(d, self.small_hw[::-1], interpolation=cv2.INTER_AREA)
+        self.pending_big.append(x)
+        self.pending_small.append(small)
+
+    # -- estimates -----------------------------------------------------------------------------
+    def _run_model(self) -> None:
+        windows = len(self.pending_big) // self.n
+        if windows == 0:
+            return
+        used = windows * self.n
+        x_sum = sum(sum(s[0]) for s in self.x_stats)
+        x_sq = sum(s[1] for s in self.x_stats)
+        count = sum(s[2] for s in self.x_stats)
+        x_mean = x_sum / count
+        x_std = max(np.sqrt(max(x_sq / count - x_mean * x_mean, 0.0)), 1e-6)
+        d_count = max(len(self.d_stats) - 1, 1) * self.x_stats[0][2]
+        d_mean = sum(s[0] for s in self.d_stats) / d_count
+        d_std = np.sqrt(max(sum(s[1] for s in self.d_stats) / d_count - d_mean * d_mean, 0.0))
+        d_std = max(d_std, 1e-6)
+        big = np.stack(self.pending_big[0 : used : self.n])
+        big = ((big - np.float32(x_mean)) / np.float32(x_std)).transpose(0, 3, 1, 2)
+        small = (np.stack(self.pending_small[:used]) / np.float32(d_std)).transpose(0, 3, 1, 2)
+        out = self.runner(np.ascontiguousarray(big), np.ascontiguousarray(small))
+        del self.pending_big[:used], self.pending_small[:used]
+        if "bvp" in out:
+            self.bvp.extend(out["bvp"][:, 0].tolist())
+        if "resp" in out:
+            self.resp.extend(out["resp"][:, 0].tolist())
+        if "au" in out:
+            self.au.extend(list(1.0 / (1.0 + np.exp(-out["au"].astype(np.float64)))))
+
+    def _estimate(self, raw: np.ndarray, kind: str, diff_normalized: bool, min_sec: float):
+        if raw.shape[0] < round(min_sec * self.fps):
+            return None, "waiting"
+        wave = analysis.prepare(raw, self.fps, kind, diff_normalized)
+        est = analysis.estimate(wave, self.fps, kind)
+        return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
+
+    def _update(self, face: bool) -> LiveStatus:
+        if self.runner is not None:
+            self._run_model()
+        hr_frames = round(self.window_sec * self.fps)
+        if self.runner is not None:
+            pulse = np.asarray(self.bvp, np.float64)[-hr_frames:]
+            pulse_dn = True
+        else:
+            rgb = np.asarray(self.rgb, np.float64)[-hr_frames:]
+            pulse = extract_pulse(rgb, self.fps, self.method) if rgb.shape[0] > 2 else rgb[:, 0]
+            pulse_dn = False
+        hr, hr_quality = self._estimate(pulse, "heart", pulse_dn, self.window_sec)
+        if self.breathing == "model" and self.resp:
+            breath, breath_dn = np.asarray(self.resp, np.float64), True
+        else:
+            breath, breath_dn = np.asarray(self.position, np.float64), False
+        br, br_quality = self._estimate(
+            breath, "breathing", breath_dn, analysis.BREATHING_MIN_WINDOW_SEC
+        )
+        aus = None
+        if self.runner is not None and self.au:
+            mean = np.mean(np.stack(self.au), axis=0)
+            aus = [
+                name for name, p in zip(AU_NAMES, mean, strict=True) if p >= ACTIVE_AU_PROBABILITY
+            ]
+        latency = np.asarray(self.latency_sec) * 1e3 if self.latency_sec else np.zeros(1)
+        return LiveStatus(
+            time_sec=self.count / self.fps,
+            heart_rate_bpm=hr,
+            pulse_quality=hr_quality,
+            breathing_rate_bpm=br,
+            breathing_quality=br_quality,
+            active_aus=aus,
+            face_found=face,
+            latency_ms_mean=float(latency.mean()),
+            latency_ms_p95=float(np.percentile(latency, _LATENCY_PERCENTILE)),
+            frames_per_sec=self.count / max(self.busy_sec, 1e-9),
+        )

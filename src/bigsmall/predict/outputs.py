@@ -1,0 +1,137 @@
+"""Writing a prediction to a folder: summary.json, signals.csv, rates.csv, report.png/html.
+
+The folder appears only when everything is written: files go to a hidden temporary sibling
+that is renamed at the end, so a failed or interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from bigsmall.errors import ConfigError
+from bigsmall.predict.result import PredictionResult
+
+SUMMARY_FILE = "summary.json"
+SIGNALS_FILE = "signals.csv"
+RATES_FILE = "rates.csv"
+REPORT_PNG = "report.png"
+REPORT_HTML = "report.html"
+#: Combined per-video table of a many-video run.
+COMBINED_FILE = "summary.csv"
+_CSV_FLOAT_FORMAT = "%.6g"
+
+
+def check_out_dir(out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Refuse an existing non-empty ``out_dir`` unless ``overwrite`` (one-line error)."""
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise ConfigError(
+            f"{out}: output folder exists and is not empty; pass --overwrite or another --out"
+        )
+    return out
+
+
+@contextmanager
+def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary sibling of ``out_dir``; rename it to ``out_dir`` on success."""
+    out = check_out_dir(out_dir, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_result_files(result: PredictionResult, folder: Path, report: bool = True) -> None:
+    """Write the files of one video into an existing (temporary) ``folder``."""
+    (folder / SUMMARY_FILE).write_text(json.dumps(result.summary(), indent=2) + "\n")
+    result.frames.to_csv(folder / SIGNALS_FILE, index=False, float_format=_CSV_FLOAT_FORMAT)
+    result.rates.to_csv(folder / RATES_FILE, index=False, float_format=_CSV_FLOAT_FORMAT)
+    if report:
+        from bigsmall.predict.report import write_reports
+
+        write_reports(result, folder / REPORT_PNG, folder / REPORT_HTML)
+
+
+def write_outputs(
+    result: PredictionResult, out_dir: str | Path, overwrite: bool = False, report: bool = True
+) -> Path:
+    """Write one prediction to ``out_dir`` atomically; returns ``out_dir``."""
+    with atomic_dir(out_dir, overwrite) as tmp:
+        write_result_files(result, tmp, report)
+    return Path(out_dir)
+
+
+def combined_row(name: str, result: PredictionResult | None, error: str | None) -> dict:
+    """One row of the combined table (a failed video keeps its error message)."""
+    row: dict[str, object] = {"video": name, "status": "ok" if error is None else "error"}
+    summary = result.summary() if result is not None else {}
+    for key in ("heart_rate_bpm", "breathing_rate_bpm", "face_found_fraction", "fps"):
+        row[key] = summary.get(key)
+    row["duration_sec"] = summary.get("duration_sec")
+    row["frames"] = summary.get("frames")
+    quality = summary.get("signal_quality") or {}
+    row["pulse_snr_db"] = quality.get("pulse_snr_db")
+    row["breathing_snr_db"] = quality.get("breathing_snr_db")
+    for au, value in (summary.get("au_occurrence") or {}).items():
+        row[f"{au}_occurrence"] = value
+    row["warnings"] = " | ".join(summary.get("warnings", []))
+    row["error"] = error or ""
+    return row
+
+
+def unique_names(paths: Sequence[Path]) -> list[str]:
+    """Sub-folder names for ``paths``: the file stems, made unique with ``_2``, ``_3``..."""
+    seen: dict[str, int] = {}
+    names = []
+    for path in paths:
+        stem = path.stem or path.name
+        count = seen.get(stem, 0) + 1
+        seen[stem] = count
+        names.append(stem if count == 1 else f"{stem}_{count}")
+    return names
+
+
+def write_many(
+    videos: Sequence[Path],
+    out_dir: str | Path,
+    predict: Callable[[Path], PredictionResult],
+    on_error: Callable[[Path, str], None],
+    overwrite: bool = False,
+    report: bool = True,
+) -> list[dict]:
+    """Predict each video into ``out_dir/<name>/`` and write ``out_dir/summary.csv``.
+
+    A video that fails (a :class:`~bigsmall.errors.BigSmallError`) gets no sub-folder, a row
+    with its error, and ``on_error(path, message)``; the others go on. Returns the rows.
+    """
+    from bigsmall.errors import BigSmallError
+
+    rows = []
+    with atomic_dir(out_dir, overwrite) as tmp:
+        for path, name in zip(videos, unique_names(videos), strict=True):
+            try:
+                result = predict(path)
+            except BigSmallError as exc:
+                on_error(path, str(exc))
+                rows.append(combined_row(str(path), None, str(exc)))
+                continue
+            folder = tmp / name
+            folder.mkdir()
+            write_result_files(result, folder, report)
+            rows.append(combined_row(str(path), result, None))
+        pd.DataFrame(rows).to_csv(tmp / COMBINED_FILE, index=False)
+    return rows

@@ -1,0 +1,496 @@
+"""``Predictor``: facial action units, pulse and breathing from one face video (or frames).
+
+BigSmall (Narayanswamy et al., "BigSmall: Efficient Multi-Task Learning for Disparate Spatial
+and Temporal Physiological Measurements", WACV 2024) measures all three from one pass: the
+video is decoded once into the Big (standardized 144×144 face crops, kept in a temporary file
+for long videos) and Small (diff-normalized 9×9) inputs plus the face's mean colour and box
+(:func:`bigsmall.video.build_bigsmall_inputs`), then the network runs on windows of N frames in
+chunks, so memory stays flat in the video's length. Classic rPPG methods (POS, CHROM, ...) run
+on the face's mean colour instead; they give no AUs and no breathing, so breathing then comes
+from the face's vertical motion (:mod:`bigsmall.predict.motion`), which is also offered for
+BigSmall (``breathing="motion"``) because the paper's respiration head is weak. Rates, their
+quality and the thresholds below which a rate is withheld are in
+:mod:`bigsmall.predict.analysis`.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bigsmall.constants import AU_NAMES
+from bigsmall.errors import (
+    ConfigError,
+    VideoNotFoundError,
+    VideoTooShortError,
+    VideoTruncatedError,
+    VideoTruncatedWarning,
+    VideoUnreadableError,
+)
+from bigsmall.predict import analysis
+from bigsmall.predict.motion import release_pages, vertical_motion
+from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
+from bigsmall.predict.runner import (
+    BACKENDS,
+    CHUNK_WINDOWS,
+    LoadedModel,
+    WindowFn,
+    load_model,
+    make_runner,
+    model_info,
+    resolve_backend,
+)
+from bigsmall.signal.rppg import METHODS as RPPG_METHODS
+from bigsmall.signal.rppg import extract_pulse
+from bigsmall.video.crop import BIG_SIZE_HW
+from bigsmall.video.inputs import SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
+from bigsmall.video.io import DEFAULT_BATCH_SIZE, FrameBatch, VideoReader
+
+#: The network, then the classic rPPG methods.
+MODEL_METHOD: str = "bigsmall"
+METHODS: tuple[str, ...] = (MODEL_METHOD, *sorted(RPPG_METHODS))
+#: Where the breathing rate comes from: the network's respiration head or head motion.
+BREATHING_SOURCES: tuple[str, ...] = ("model", "motion")
+_BREATHING_LABELS: dict[str, str] = {
+    "model": "model (BigSmall respiration head)",
+    "motion": "motion (vertical movement of the face; not a network output)",
+}
+#: Default analysis window (s) of the rates over time; shorter videos use their own length.
+DEFAULT_WINDOW_SEC: float = 10.0
+#: Videos shorter than this (s) are refused: too short for any rate.
+MIN_VIDEO_SEC: float = 2.0
+#: An AU counts as present on a frame when its probability reaches this.
+AU_PRESENT_PROBABILITY: float = 0.5
+#: Videos at least this many frames long get a progress bar (when progress is on).
+PROGRESS_MIN_FRAMES: int = 1800
+_UINT8_LEVELS: int = 256
+#: A file decoding fewer than this fraction of the frames its header announces is truncated.
+_TRUNCATED_FRACTION: float = 0.9
+#: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
+#: keeps the PPG's phase, the others are inverted (see :mod:`bigsmall.signal.rppg`).
+_PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom": 1.0}
+
+
+class _ProgressReader(VideoReader):
+    """A :class:`VideoReader` that advances a tqdm bar every ``every`` decoded frames."""
+
+    def __init__(self, path: Path, bar: object, every: int = DEFAULT_BATCH_SIZE) -> None:
+        super().__init__(path, DEFAULT_BATCH_SIZE, None, thread_count=1)
+        self._bar = bar
+        self._every = every
+
+    def iter_frames(self) -> Iterator:
+        count = 0
+        for item in super().iter_frames():
+            count += 1
+            if count == self._every:
+                self._bar.update(count)
+                count = 0
+            yield item
+        self._bar.update(count)
+
+
+@dataclass
+class _Waves:
+    """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12)."""
+
+    pulse: np.ndarray
+    pulse_diff_normalized: bool
+    breathing: np.ndarray
+    breathing_diff_normalized: bool
+    au: np.ndarray | None
+
+
+def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
+    for start in range(0, frames.shape[0], DEFAULT_BATCH_SIZE):
+        part = frames[start : start + DEFAULT_BATCH_SIZE]
+        times = np.arange(start, start + part.shape[0], dtype=np.float64) / fps
+        yield FrameBatch(np.ascontiguousarray(part), times, start)
+
+
+def _check_array(frames: np.ndarray, fps: float | None) -> float:
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise VideoUnreadableError(
+            f"frames must be a (T, H, W, 3) uint8 RGB array, got {frames.dtype} {frames.shape}"
+        )
+    if fps is None or not np.isfinite(fps) or fps <= 0:
+        raise ConfigError("predicting from an array of frames needs its frame rate: fps=30.0")
+    return float(fps)
+
+
+class Predictor:
+    """Measure AUs, pulse and breathing from face videos.
+
+    Args:
+        method: "bigsmall" (the network) or a classic rPPG method (:data:`METHODS`).
+        checkpoint: BigSmall weights (``.safetensors`` / toolbox ``.pth``) or the folder of
+            the authors' released files (run as the trio of ``fold``); ``None``: the weights
+            shipped in the package.
+        fold: which released fold a weights folder uses (1, 2 or 3).
+        backend: "auto" (fastest installed), "torch" or "onnx".
+        device: torch device for the torch backend ("cpu", "cuda", ...).
+        window_sec: window of the rates over time; ``None``: 10 s, or the whole video when
+            shorter. An explicit window longer than the video is an error.
+        breathing: "model" or "motion"; ``None``: "model" for BigSmall, "motion" otherwise.
+        allow_truncated: analyse the frames before the damage of a truncated video instead
+            of refusing it.
+        progress: show progress bars on stderr for long videos.
+        log: called with one-line notes (e.g. a one-off ONNX export); ``None``: silent.
+
+    Example:
+        >>> r = Predictor(method="pos").predict("video.mp4")  # doctest: +SKIP
+        >>> r.heart_rate_bpm, r.frames["ppg"]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        method: str = MODEL_METHOD,
+        checkpoint: str | Path | None = None,
+        fold: int = 1,
+        backend: str = "auto",
+        device: str = "cpu",
+        window_sec: float | None = None,
+        breathing: str | None = None,
+        allow_truncated: bool = False,
+        progress: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        method = method.lower()
+        if method not in METHODS:
+            raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if breathing is None:
+            breathing = "model" if method == MODEL_METHOD else "motion"
+        if breathing not in BREATHING_SOURCES:
+            raise ConfigError(
+                f"unknown breathing source {breathing!r}; choose one of "
+                f"{', '.join(BREATHING_SOURCES)}"
+            )
+        if breathing == "model" and method != MODEL_METHOD:
+            raise ConfigError(
+                f"method {method!r} has no breathing model; use breathing='motion' "
+                "(--breathing motion) or method='bigsmall'"
+            )
+        if window_sec is not None and not window_sec > 0:
+            raise ConfigError(f"window_sec must be positive, got {window_sec}")
+        self.method = method
+        self.checkpoint = checkpoint
+        self.fold = fold
+        self.backend = backend
+        self.device = device
+        self.window_sec = window_sec
+        self.breathing = breathing
+        self.allow_truncated = allow_truncated
+        self.progress = progress
+        self.log = log or (lambda _message: None)
+        self._loaded: LoadedModel | None = None
+        self._runners: dict[str, WindowFn] = {}
+
+    # -- model ---------------------------------------------------------------------------------
+    @property
+    def uses_model(self) -> bool:
+        return self.method == MODEL_METHOD
+
+    def loaded_model(self) -> LoadedModel:
+        """The network (loaded on first use and kept for the next videos)."""
+        if self._loaded is None:
+            self._loaded = load_model(self.checkpoint, self.fold)
+        return self._loaded
+
+    def _input_sizes(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        if not self.uses_model:
+            return BIG_SIZE_HW, SMALL_SIZE_HW
+        module = self.loaded_model().module
+        return (module.big_size, module.big_size), (module.small_size, module.small_size)
+
+    def _runner(self) -> tuple[WindowFn, str]:
+        loaded = self.loaded_model()
+        backend = resolve_backend(self.backend, loaded, self.device)
+        if backend not in self._runners:
+            self._runners[backend] = make_runner(loaded, backend, self.device, self.log)
+        return self._runners[backend], backend
+
+    # -- inputs --------------------------------------------------------------------------------
+    def _inputs(
+        self, source: str | Path | np.ndarray, fps: float | None
+    ) -> tuple[BigSmallInputs, list[str], str]:
+        notes: list[str] = []
+        if isinstance(source, np.ndarray):
+            fps = _check_array(source, fps)
+            size_hw, small_hw = self._input_sizes()
+            kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps}
+            return build_bigsmall_inputs(_batches(source, fps), **kwargs), notes, "array"
+        path = Path(source)
+        if not path.exists():
+            raise VideoNotFoundError(f"{path}: video not found; check the path")
+        bar = None
+        built_source: object = path
+        expected = 0
+        if path.is_file():
+            from tqdm import tqdm
+
+            reader = VideoReader(path, DEFAULT_BATCH_SIZE, None, thread_count=1)
+            total = expected = reader.info.frame_count
+            if self.progress and total >= PROGRESS_MIN_FRAMES:
+                bar = tqdm(total=total, unit="frame", desc="decode", file=sys.stderr, leave=False)
+                built_source = _ProgressReader(path, bar)
+            else:
+                built_source = reader
+        # The video opened (or is a frame folder): now load the model, whose sizes it needs.
+        size_hw, small_hw = self._input_sizes()
+        kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps}
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", VideoTruncatedWarning)
+                inputs = build_bigsmall_inputs(built_source, **kwargs)
+        finally:
+            if bar is not None:
+                bar.close()
+        # Containers without a frame count (e.g. Matroska) give one from their duration; a
+        # clip that decodes clearly fewer frames than that ended early.
+        short = expected > 0 and len(inputs) < expected * _TRUNCATED_FRACTION
+        truncated = (
+            short
+            or inputs.truncated
+            or any(issubclass(w.category, VideoTruncatedWarning) for w in caught)
+        )
+        if truncated:
+            if not self.allow_truncated:
+                raise VideoTruncatedError(
+                    f"{path}: video is truncated or corrupt after frame {len(inputs)}; re-copy "
+                    "or re-export it, or pass --allow-truncated to analyse the frames before "
+                    "the damage"
+                )
+            notes.append(
+                f"The video is truncated or corrupt; only its first {len(inputs)} frames "
+                "were analysed."
+            )
+        return inputs, notes, str(path)
+
+    # -- per-frame outputs ---------------------------------------------------------------------
+    def _model_outputs(self, inputs: BigSmallInputs) -> tuple[dict[str, np.ndarray], str]:
+        total = len(inputs)
+        runner, backend = self._runner()
+        n = self.loaded_model().module.n_segment
+        windows = total // n
+        starts = list(range(0, windows * n, n))
+        if total % n:
+            starts.append(total - n)  # an overlapping last window covers the remainder
+        outputs: dict[str, np.ndarray] = {}
+        lut = _standardize_table(inputs)
+        bar = None
+        if self.progress and total >= PROGRESS_MIN_FRAMES:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="frame", desc="model", file=sys.stderr, leave=False)
+        try:
+            for first in range(0, len(starts), CHUNK_WINDOWS):
+                chunk = starts[first : first + CHUNK_WINDOWS]
+                # uint8 → standardized float32 through a 256-entry table: one pass, and the
+                # values equal BigSmallInputs.big_standardized exactly.
+                big_u8 = np.ascontiguousarray(inputs.big_uint8[chunk].transpose(0, 3, 1, 2))
+                small = np.concatenate([inputs.small[s : s + n] for s in chunk])
+                result = runner(lut[big_u8], np.ascontiguousarray(small.transpose(0, 3, 1, 2)))
+                for task, values in result.items():
+                    if task not in outputs:
+                        outputs[task] = np.zeros((total, values.shape[1]), np.float32)
+                    rows = values.reshape(len(chunk), n, -1)
+                    for s, row in zip(chunk, rows, strict=True):
+                        outputs[task][s : s + n] = row
+                release_pages(inputs.big_uint8)
+                if bar is not None:
+                    bar.update(len(chunk) * n)
+        finally:
+            if bar is not None:
+                bar.close()
+        return outputs, backend
+
+    def _waves(self, inputs: BigSmallInputs) -> tuple[_Waves, str | None]:
+        fs = inputs.fps
+        backend = None
+        au = None
+        if self.uses_model:
+            outputs, backend = self._model_outputs(inputs)
+            if "bvp" not in outputs:
+                raise ConfigError("this checkpoint has no pulse head; pass a full BigSmall model")
+            pulse, pulse_dn = outputs["bvp"][:, 0].astype(np.float64), True
+            logits = outputs.get("au")
+            au = None if logits is None else 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+            resp_model = outputs["resp"][:, 0].astype(np.float64) if "resp" in outputs else None
+        else:
+            pulse = _PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
+            pulse_dn = False
+            resp_model = None
+        if self.breathing == "model" and resp_model is not None:
+            breathing, breathing_dn = resp_model, True
+        else:
+            breathing, breathing_dn = vertical_motion(inputs.big_uint8, inputs.boxes), False
+        return _Waves(pulse, pulse_dn, breathing, breathing_dn, au), backend
+
+    # -- public --------------------------------------------------------------------------------
+    def predict(
+        self, source: str | Path | np.ndarray, fps: float | None = None
+    ) -> PredictionResult:
+        """Measure one video file, frame folder (needs ``fps``) or (T, H, W, 3) uint8 RGB array.
+
+        Raises a :class:`~bigsmall.errors.BigSmallError` subclass with a one-line message for
+        every input problem (missing/empty/unreadable/truncated file, too short, no face).
+        """
+        inputs, notes, name = self._inputs(source, fps)
+        fs = float(inputs.fps)
+        if not fs > 0:
+            raise VideoUnreadableError(f"{name}: frame rate unknown; pass fps (--fps)")
+        total = len(inputs)
+        duration = total / fs
+        self._check_length(name, total, fs)
+        window_sec = self.window_sec or min(DEFAULT_WINDOW_SEC, duration)
+        waves, backend = self._waves(inputs)
+        return self._analyse(inputs, waves, notes, name, window_sec, backend)
+
+    def _check_length(self, name: str, total: int, fs: float) -> None:
+        duration = total / fs
+        if self.window_sec is not None and total < round(self.window_sec * fs):
+            raise VideoTooShortError(
+                f"{name}: {total} frames ({duration:.1f} s) is shorter than one "
+                f"{self.window_sec:g} s analysis window; use a longer video or a smaller "
+                "--window-sec"
+            )
+        if duration < MIN_VIDEO_SEC:
+            raise VideoTooShortError(
+                f"{name}: {total} frames ({duration:.1f} s) is shorter than one analysis window "
+                f"({MIN_VIDEO_SEC:g} s); use a longer video"
+            )
+
+    def _analyse(
+        self,
+        inputs: BigSmallInputs,
+        waves: _Waves,
+        notes: list[str],
+        name: str,
+        window_sec: float,
+        backend: str | None,
+    ) -> PredictionResult:
+        fs = float(inputs.fps)
+        total = len(inputs)
+        valid = np.asarray(inputs.face_found, bool)
+        found = float(valid.mean())
+        start, stop = analysis.longest_run(valid)
+        warn = list(notes)
+        if found < 1.0:
+            warn.append(
+                f"No face was found in {100 * (1 - found):.0f}% of the frames; rates use the "
+                f"longest stretch with a face ({start / fs:.1f}-{stop / fs:.1f} s) and frames "
+                "without a face have empty values."
+            )
+        if self.window_sec is None and total / fs < DEFAULT_WINDOW_SEC:
+            warn.append(
+                f"The video is only {total / fs:.1f} s long; rates over time use one "
+                f"{window_sec:.1f} s window and are imprecise."
+            )
+
+        hr, hr_note = self._rate(waves.pulse, waves.pulse_diff_normalized, start, stop, "heart", fs)
+        br, br_note = self._rate(
+            waves.breathing, waves.breathing_diff_normalized, start, stop, "breathing", fs
+        )
+        warn += [n for n in (hr_note, br_note) if n]
+
+        ppg = analysis.prepare(waves.pulse, fs, "heart", waves.pulse_diff_normalized)
+        resp = analysis.prepare(waves.breathing, fs, "breathing", waves.breathing_diff_normalized)
+        rates = analysis.rates_over_time(ppg, resp, valid, fs, window_sec)
+        frames = self._frames_table(inputs, ppg, resp, waves.au, valid)
+        au_occurrence = None
+        if waves.au is not None and valid.any():
+            present = waves.au[valid] >= AU_PRESENT_PROBABILITY
+            au_occurrence = {
+                au: round(float(v), 4) for au, v in zip(AU_NAMES, present.mean(0), strict=True)
+            }
+        quality = {
+            "pulse_snr_db": _round(hr.snr_db),
+            "pulse_quality": hr.quality,
+            "pulse_snr_threshold_db": analysis.snr_threshold_db("heart"),
+            "breathing_snr_db": _round(br.snr_db),
+            "breathing_quality": br.quality,
+            "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing"),
+            "breathing_source": _BREATHING_LABELS[self.breathing],
+        }
+        loaded = self._loaded if self.uses_model else None
+        return PredictionResult(
+            heart_rate_bpm=_round(hr.rate_bpm),
+            breathing_rate_bpm=_round(br.rate_bpm),
+            au_occurrence=au_occurrence,
+            face_found_fraction=round(found, 4),
+            fps=round(fs, 3),
+            duration_sec=round(total / fs, 3),
+            frame_count=total,
+            signal_quality=quality,
+            warnings=warn,
+            model=model_info(loaded, self.method, backend),
+            method=self.method,
+            frames=frames,
+            rates=pd.DataFrame({c: rates[c] for c in RATE_COLUMNS}),
+            source=name,
+        )
+
+    @staticmethod
+    def _rate(
+        raw: np.ndarray, diff_normalized: bool, start: int, stop: int, kind: str, fs: float
+    ) -> tuple[analysis.RateEstimate, str | None]:
+        """Whole-video rate of ``kind`` from the longest stretch with a face, and a warning."""
+        fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
+        min_sec = {"heart": analysis.PULSE_MIN_SEC, "breathing": analysis.BREATHING_MIN_WINDOW_SEC}
+        seg = raw[start:stop]
+        seconds = seg.shape[0] / fs
+        if seconds < min_sec[kind]:
+            nan = float("nan")
+            return analysis.RateEstimate(nan, nan, "poor"), (
+                f"Only {seconds:.1f} s of video with a face: a {fs_note} needs at least "
+                f"{min_sec[kind]:g} s, so none is reported."
+            )
+        est = analysis.estimate(analysis.prepare(seg, fs, kind, diff_normalized), fs, kind)
+        if est.reliable:
+            return est, None
+        signal = "pulse" if kind == "heart" else "breathing"
+        return est, (
+            f"The {signal} signal is too weak or noisy (SNR {est.snr_db:.1f} dB, below "
+            f"{analysis.snr_threshold_db(kind):g} dB), so no {fs_note} is reported."
+        )
+
+    def _frames_table(
+        self,
+        inputs: BigSmallInputs,
+        ppg: np.ndarray,
+        resp: np.ndarray,
+        au: np.ndarray | None,
+        valid: np.ndarray,
+    ) -> pd.DataFrame:
+        total = len(inputs)
+        blank = np.where(valid, 1.0, np.nan)
+        cols: dict[str, np.ndarray] = {
+            "time_s": np.asarray(inputs.timestamps_sec, np.float64),
+            "ppg": ppg * blank,
+            "resp": resp * blank,
+        }
+        for i, name in enumerate(AU_NAMES):
+            cols[name] = (au[:, i] * blank) if au is not None else np.full(total, np.nan)
+        for i, name in enumerate(("box_x", "box_y", "box_w", "box_h")):
+            cols[name] = inputs.boxes[:, i]
+        cols["face_found"] = valid.astype(np.int8)
+        return pd.DataFrame({c: cols[c] for c in FRAME_COLUMNS})
+
+
+def _standardize_table(inputs: BigSmallInputs) -> np.ndarray:
+    """(256,) float32: the standardized Big value of each uint8 level, computed by
+    :meth:`BigSmallInputs.big_standardized` itself on a one-pixel "clip" of all levels."""
+    levels = np.arange(_UINT8_LEVELS, dtype=np.uint8).reshape(-1, 1, 1, 1)
+    return replace(inputs, big_uint8=levels).big_standardized().reshape(-1)
+
+
+def _round(value: float, digits: int = 2) -> float | None:
+    return round(float(value), digits) if np.isfinite(value) else None

@@ -1,0 +1,152 @@
+"""``report.png`` and a self-contained ``report.html`` (figures embedded as base64 PNG).
+
+Four panels: the pulse waveform, the breathing waveform, heart and breathing rates over time,
+and the AU timeline (probability per frame as an image), plus a summary. Matplotlib is imported
+only here (Agg backend, no display); the HTML loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bigsmall.constants import AU_NAMES
+from bigsmall.predict.result import PredictionResult
+
+#: Longest waveform plotted (points); longer ones are decimated by striding.
+MAX_PLOT_POINTS: int = 20_000
+#: Widest AU timeline image (columns); longer videos are averaged into this many bins.
+MAX_AU_COLUMNS: int = 2_000
+FIGURE_SIZE_IN: tuple[float, float] = (11.0, 10.0)
+FIGURE_DPI: int = 100
+
+
+def _stride(n: int, limit: int) -> int:
+    return max(int(np.ceil(n / limit)), 1)
+
+
+def _fmt(value: object, unit: str = "") -> str:
+    if value is None:
+        return "not reported"
+    if isinstance(value, float):
+        return f"{value:.1f}{unit}"
+    return f"{value}{unit}"
+
+
+def _title(result: PredictionResult) -> str:
+    return (
+        f"{Path(result.source).name}: heart rate {_fmt(result.heart_rate_bpm, ' bpm')}, "
+        f"breathing {_fmt(result.breathing_rate_bpm, ' /min')} ({result.method})"
+    )
+
+
+def make_figure(result: PredictionResult) -> object:
+    """A matplotlib Figure with the four panels."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
+    axes = fig.subplots(4, 1)
+    frames = result.frames
+    step = _stride(len(frames), MAX_PLOT_POINTS)
+    t = frames["time_s"].to_numpy()[::step]
+    axes[0].plot(t, frames["ppg"].to_numpy()[::step], lw=0.7, color="tab:red")
+    axes[0].set_title("Pulse (blood-volume) waveform")
+    axes[1].plot(t, frames["resp"].to_numpy()[::step], lw=0.9, color="tab:blue")
+    source = str(result.signal_quality.get("breathing_source", ""))
+    axes[1].set_title(f"Breathing waveform — {source}")
+    rates = result.rates
+    ax = axes[2]
+    ax.plot(rates["time_s"], rates["heart_rate_bpm"], "o-", ms=2, color="tab:red", label="HR")
+    ax.set_ylabel("heart rate (bpm)")
+    twin = ax.twinx()
+    twin.plot(
+        rates["time_s"], rates["breathing_rate_bpm"], "s-", ms=2, color="tab:blue", label="BR"
+    )
+    twin.set_ylabel("breathing (/min)")
+    ax.set_title("Rates over time (sliding window; gaps = signal too weak)")
+    ax.set_xlim(axes[0].get_xlim())
+    au_ax = axes[3]
+    au = frames[list(AU_NAMES)].to_numpy(np.float64)
+    if np.isfinite(au).any():
+        cols = _stride(au.shape[0], MAX_AU_COLUMNS)
+        usable = au.shape[0] // cols * cols
+        binned = np.nanmean(au[:usable].reshape(-1, cols, au.shape[1]), axis=1) if usable else au
+        duration = float(frames["time_s"].iloc[-1]) if len(frames) else 0.0
+        image = au_ax.imshow(
+            np.nan_to_num(binned.T, nan=0.0),
+            aspect="auto",
+            interpolation="nearest",
+            vmin=0.0,
+            vmax=1.0,
+            cmap="viridis",
+            extent=(0.0, max(duration, 1e-6), len(AU_NAMES) - 0.5, -0.5),
+        )
+        au_ax.set_yticks(range(len(AU_NAMES)), AU_NAMES, fontsize=7)
+        fig.colorbar(image, ax=au_ax, label="probability", pad=0.01)
+        au_ax.set_title("Action units over time")
+    else:
+        au_ax.text(0.5, 0.5, f"no AUs: {result.method} measures pulse only", ha="center")
+        au_ax.set_axis_off()
+    for a in axes[:3]:
+        a.set_xlabel("time (s)")
+    au_ax.set_xlabel("time (s)")
+    fig.suptitle(_title(result))
+    return fig
+
+
+def figure_png(result: PredictionResult) -> bytes:
+    """The report figure as PNG bytes."""
+    buffer = io.BytesIO()
+    make_figure(result).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _rows(summary: dict) -> str:
+    out = []
+    for key, value in summary.items():
+        if key == "warnings":
+            continue
+        if isinstance(value, dict):
+            value = json.dumps(value)
+        out.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>")
+    return "\n".join(out)
+
+
+def render_html(result: PredictionResult, png: bytes) -> str:
+    """A self-contained HTML page: summary table, warnings and the embedded figure."""
+    summary = result.summary()
+    warnings = "".join(f"<li>{html.escape(w)}</li>" for w in summary["warnings"]) or "<li>none</li>"
+    data = base64.b64encode(png).decode("ascii")
+    title = html.escape(_title(result))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>bigsmall report: {html.escape(Path(result.source).name)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1150px}}
+table{{border-collapse:collapse}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left;
+font-size:0.9em}}img{{max-width:100%}}</style></head>
+<body><h1>{title}</h1>
+<h2>Warnings</h2><ul id="warnings">{warnings}</ul>
+<h2>Summary</h2><table id="summary">{_rows(summary)}</table>
+<h2>Signals</h2>
+<img id="figure" alt="waveforms, rates and AU timeline" src="data:image/png;base64,{data}">
+<p>Made by bigsmall {html.escape(str(result.model.get("version", "")))}; per-frame values are in
+signals.csv, rates over time in rates.csv.</p>
+</body></html>
+"""
+
+
+def write_reports(result: PredictionResult, png_path: Path, html_path: Path) -> None:
+    """Write ``report.png`` and ``report.html``."""
+    png = figure_png(result)
+    Path(png_path).write_bytes(png)
+    Path(html_path).write_text(render_html(result, png), encoding="utf-8")

@@ -1,0 +1,267 @@
+"""Loading a BigSmall network and running it on prepared windows, with PyTorch or ONNX Runtime.
+
+Narayanswamy et al., "BigSmall: Efficient Multi-Task Learning for Disparate Spatial and
+Temporal Physiological Measurements", WACV 2024. The deployed call is
+``forward_windows(big_first (W, 3, S, S), small (W·N, 3, s, s))``: the Big branch sees the
+first frame of each window of N frames, the Small branch every frame.
+
+Weights: the default model loads ``bigsmall/weights/bigsmall.safetensors`` shipped in the
+package; ``checkpoint`` may be a ``.safetensors`` of this project, a toolbox ``.pth`` state dict,
+or a folder with the authors' nine released files (Big_AU + Small_Heart + Small_Resp, three
+folds), which then runs as the task-optimised trio of ``fold``.
+
+Backends: ``torch`` (:class:`~bigsmall.models.torch_runtime.TorchWindowsModel`: channels-last,
+frozen TorchScript) or ``onnx`` (ONNX Runtime on a graph exported once per weights file and
+cached, see :func:`onnx_cache_path`); ``auto`` picks ONNX Runtime whenever it is installed
+and the model can be exported (a single BigSmall on the CPU): it runs this network 2-6× faster
+than PyTorch on 2 cores and degrades far less when other processes share the cores. The
+export (≈ 7-12 s) happens once per weights file; ship the graph beside the weights with
+:func:`write_onnx_beside` to skip it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from bigsmall import __version__
+from bigsmall.errors import CheckpointError, ConfigError
+
+#: Backends by name (``auto`` is resolved by :func:`resolve_backend`).
+BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
+#: Name of the default model and its shipped weights file.
+DEFAULT_MODEL: str = "bigsmall"
+#: Windows per model call (bounded memory: 64 windows of Big frames are ≈ 16 MB).
+CHUNK_WINDOWS: int = 64
+#: Windows per network call on the plain torch path (the trio, or a GPU).
+PLAIN_CHUNK_WINDOWS: int = 8
+#: Environment variable overriding the cache folder of exported ONNX graphs.
+CACHE_ENV: str = "BIGSMALL_CACHE_DIR"
+_HASH_BLOCK_BYTES: int = 1 << 20
+
+
+def shipped_weights_path(name: str = DEFAULT_MODEL) -> Path:
+    """Where the package's shipped weights of ``name`` live (the file may not exist)."""
+    return Path(str(resources.files("bigsmall").joinpath("weights", f"{name}.safetensors")))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_cache_path(weights: Path, n_segment: int) -> Path:
+    """File of the ONNX graph exported from ``weights``, named after the weights' SHA-256.
+
+    A graph of that name beside the weights (e.g. shipped in ``bigsmall/weights``) is used
+    first; otherwise it lives in ``$BIGSMALL_CACHE_DIR`` or ``~/.cache/bigsmall``. The hash in
+    the name means a graph of older weights is never picked up by mistake.
+    """
+    name = f"{weights.stem}-{_sha256(weights)[:16]}-n{n_segment}.onnx"
+    beside = weights.parent / name
+    if beside.is_file():
+        return beside
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "bigsmall")
+    return root / "onnx" / name
+
+
+@dataclass
+class LoadedModel:
+    """A network in eval mode and where its weights came from."""
+
+    module: object  # BigSmall or BigSmallTrio (torch.nn.Module)
+    name: str
+    weights: str
+    weights_path: Path | None
+    exportable: bool
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    if path.suffix != ".safetensors":
+        return {}
+    from bigsmall.models.weights import read_safetensors_metadata
+
+    try:
+        return read_safetensors_metadata(path)
+    except Exception:  # unreadable files fail with a clear error on load
+        return {}
+
+
+def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedModel:
+    """The network for ``checkpoint`` (``None``: the shipped default weights)."""
+    from bigsmall.models import create_model
+
+    if checkpoint is None:
+        path = shipped_weights_path()
+        if not path.is_file():
+            raise CheckpointError(
+                f"no default BigSmall weights ship with this install (looked for {path}); "
+                "pass --checkpoint FILE.safetensors or the folder of the authors' weights, "
+                "or use --method pos"
+            )
+        label = f"shipped:{path.name}"
+    else:
+        path = Path(checkpoint)
+        label = str(path)
+        if not path.exists():
+            raise CheckpointError(f"{path}: checkpoint not found; check the path")
+    if path.is_dir():
+        from bigsmall.models.official import load_official_trio
+
+        trio = load_official_trio(path, fold=fold)
+        return LoadedModel(trio, "bigsmall_trio", f"{label} (fold {fold})", None, False)
+    meta = _metadata(path)
+    kwargs: dict[str, object] = {}
+    if "n_segment" in meta:
+        kwargs["n_segment"] = int(meta["n_segment"])
+    if "model_kwargs" in meta:
+        try:
+            kwargs.update(json.loads(meta["model_kwargs"]))
+        except json.JSONDecodeError:
+            pass
+    name = meta.get("model", DEFAULT_MODEL)
+    model = create_model(name, checkpoint_path=path, **kwargs).eval()
+    if not (getattr(model, "use_big", False) and getattr(model, "use_small", False)):
+        raise CheckpointError(
+            f"{path}: a {name!r} checkpoint lacks the Big or Small branch; predict needs a full "
+            "BigSmall network (or the folder of the authors' three released models)"
+        )
+    return LoadedModel(model, name, label, path, bool(getattr(model, "big_downsample", False)))
+
+
+def onnx_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def resolve_backend(backend: str, loaded: LoadedModel, device: str) -> str:
+    """``torch`` or ``onnx`` for ``backend`` (``auto``: see the module docstring)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    can_onnx = loaded.exportable and loaded.weights_path is not None and device == "cpu"
+    if backend == "onnx":
+        if not onnx_available():
+            raise ConfigError("--backend onnx needs onnxruntime: pip install onnxruntime")
+        if not can_onnx:
+            raise ConfigError(
+                f"--backend onnx runs a single BigSmall weights file on the CPU; {loaded.name} "
+                f"on {device} runs with --backend torch"
+            )
+        return "onnx"
+    if backend == "torch" or not can_onnx or not onnx_available():
+        return "torch"
+    return "onnx"
+
+
+WindowFn = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+
+
+def _torch_runner(loaded: LoadedModel, device: str, threads: int | None) -> WindowFn:
+    import torch
+
+    from bigsmall.models.torch_runtime import TorchWindowsModel
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+    module = loaded.module
+    if device == "cpu" and loaded.exportable:
+        # Eager channels-last: tracing + freezing costs seconds per model for little gain here.
+        fast = TorchWindowsModel(module, freeze=False)
+
+        def run(big_first: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
+            out = fast(torch.from_numpy(big_first), torch.from_numpy(small))
+            return {k: v.numpy() for k, v in out._asdict().items() if v is not None}
+
+        return run
+    try:
+        module = module.to(device)
+    except (RuntimeError, AssertionError) as exc:
+        raise ConfigError(f"device {device!r} is not usable here ({exc})") from exc
+
+    from bigsmall.models.bigsmall import forward_windows_chunked
+
+    def run_plain(big_first: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
+        # A few windows per call keep the Big activations small (memory and CPU caches).
+        with torch.inference_mode():
+            out = forward_windows_chunked(
+                module,
+                torch.from_numpy(big_first).to(device),
+                torch.from_numpy(small).to(device),
+                chunk_windows=PLAIN_CHUNK_WINDOWS,
+            )
+        return {k: v.float().cpu().numpy() for k, v in out._asdict().items() if v is not None}
+
+    return run_plain
+
+
+def _onnx_runner(loaded: LoadedModel, log: Callable[[str], None], threads: int | None) -> WindowFn:
+    from bigsmall.models.onnx_runtime import OnnxModel
+
+    path = onnx_cache_path(loaded.weights_path, loaded.module.n_segment)
+    if not path.is_file():
+        from bigsmall.models.export import export_onnx
+
+        log(f"exporting the model to ONNX once (cached at {path})")
+        export_onnx(loaded.module, path, windows_path=True)
+    model = OnnxModel(path, intra_op_num_threads=threads, allow_spinning=threads is None)
+
+    def run(big_first: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
+        out = model(big_first, small)
+        return {k: np.asarray(v) for k, v in out._asdict().items() if v is not None}
+
+    return run
+
+
+def write_onnx_beside(weights: str | Path) -> Path:
+    """Export the ONNX graph of ``weights`` next to it, under the name ``auto`` looks for.
+
+    For shipping: with ``bigsmall/weights/bigsmall-<sha>-n3.onnx`` beside
+    ``bigsmall.safetensors``, ``backend="auto"`` runs ONNX Runtime from the first video on.
+    """
+    from bigsmall.models.export import export_onnx
+
+    loaded = load_model(weights)
+    if not loaded.exportable:
+        raise CheckpointError(f"{weights}: this model cannot be exported to ONNX")
+    n_segment = loaded.module.n_segment
+    target = Path(weights).parent / onnx_cache_path(Path(weights), n_segment).name
+    return export_onnx(loaded.module, target, windows_path=True)
+
+
+def make_runner(
+    loaded: LoadedModel,
+    backend: str,
+    device: str,
+    log: Callable[[str], None],
+    threads: int | None = None,
+) -> WindowFn:
+    """A function ``(big_first, small) -> {"au": (W·N, 12), "bvp": (W·N, 1), ...}``.
+
+    ``threads``: CPU threads for the model (``None``: the library's default).
+    """
+    if backend == "onnx":
+        return _onnx_runner(loaded, log, threads)
+    return _torch_runner(loaded, device, threads)
+
+
+def model_info(loaded: LoadedModel | None, method: str, backend: str | None) -> dict[str, object]:
+    """The ``model`` entry of ``summary.json``."""
+    if loaded is None:
+        return {"name": method, "weights": None, "version": __version__, "backend": None}
+    return {
+        "name": loaded.name,
+        "weights": loaded.weights,
+        "version": __version__,
+        "backend": backend,
+    }

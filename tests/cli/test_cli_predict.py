@@ -1,0 +1,329 @@
+"""``bigsmall predict`` / ``demo``: outputs, many videos, every bad input, the HTML report."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bigsmall.cli import main
+from bigsmall.cli.predict import METHOD_CHOICES
+from bigsmall.predict import METHODS, SUMMARY_KEYS
+from bigsmall.video.writer import VideoWriter
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _noise_video(path: Path, seconds: float = 2.0, fps: float = 30.0) -> Path:
+    rng = np.random.default_rng(0)
+    with VideoWriter(path, fps, 160, 120, preset="ultrafast") as writer:
+        for _ in range(round(seconds * fps)):
+            writer.write(rng.integers(90, 110, (120, 160, 3), dtype=np.uint8))
+    return path
+
+
+@pytest.fixture(scope="module")
+def face_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6 s generated face video (pulse + breathing), quick to measure."""
+    from bigsmall.predict.demo_video import make_demo_video
+
+    path = tmp_path_factory.mktemp("clip") / "face.mp4"
+    make_demo_video(path, seconds=6.0)
+    return path
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _assert_one_line_error(code: int, err: str, out_dir: Path) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("bigsmall: error: ")
+    assert "Traceback" not in err
+    assert not out_dir.exists()
+    assert not list(out_dir.parent.glob(f".{out_dir.name}.tmp*"))
+
+
+def test_method_choices_match_library() -> None:
+    assert set(METHOD_CHOICES) == set(METHODS)
+
+
+def test_predict_writes_all_outputs(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = _run(
+        ["predict", str(face_clip), "--out", str(out), "--method", "chrom", "--window-sec", "5"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "heart rate" in stdout and str(out) in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert tuple(summary) == SUMMARY_KEYS
+    assert summary["frames"] == 180 and summary["fps"] == 30.0 and summary["method"] == "chrom"
+    assert summary["breathing_rate_bpm"] is None  # 6 s < 20 s: withheld, with a warning
+    assert any("breathing rate needs at least 20 s" in w for w in summary["warnings"])
+    rates = pd.read_csv(out / "rates.csv")
+    assert len(rates) == 2  # 6 s, 5 s windows every 1 s
+    assert len(pd.read_csv(out / "signals.csv")) == 180
+    assert {p.name for p in out.iterdir()} >= {"report.png", "report.html"}
+
+
+def test_predict_many_videos(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(face_clip, videos / "a.mp4")
+    shutil.copy(face_clip, videos / "b.mp4")
+    (videos / "broken.mp4").write_text("not a video")
+    out = tmp_path / "many"
+    code, stdout, err = _run(
+        ["predict", str(videos), "--out", str(out), "--method", "pos", "--no-report"], capsys
+    )
+    assert code == 2  # one video failed; the others were measured
+    assert len(err.strip().splitlines()) == 1 and "broken.mp4" in err
+    assert "2 of 3 videos measured" in stdout
+    assert (out / "a" / "summary.json").is_file() and (out / "b" / "signals.csv").is_file()
+    assert not (out / "broken").exists()
+    table = pd.read_csv(out / "summary.csv")
+    assert list(table["status"]) == ["ok", "ok", "error"]
+    glob_out = tmp_path / "globbed"
+    code, _, _ = _run(
+        ["predict", str(videos / "[ab].mp4"), "--out", str(glob_out), "--method", "pos",
+         "--no-report"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert len(pd.read_csv(glob_out / "summary.csv")) == 2
+
+
+@pytest.mark.parametrize("case", ["missing", "not_video", "empty", "truncated"])
+def test_bad_files(
+    case: str, face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = tmp_path / "input.mp4"
+    if case == "not_video":
+        video.write_text("hello, this is text\n" * 50)
+    elif case == "empty":
+        video.write_bytes(b"")
+    elif case == "truncated":
+        data = face_clip.read_bytes()
+        video.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(video), "--out", str(out), "--method", "pos"], capsys)
+    _assert_one_line_error(code, err, out)
+    expected = {
+        "missing": "not found",
+        "not_video": "not a readable video",
+        "empty": "empty",
+        "truncated": "truncated",
+    }[case]
+    assert expected in err
+
+
+def test_too_short_for_one_window(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = _run(
+        ["predict", str(face_clip), "--out", str(out), "--method", "pos", "--window-sec", "8"],
+        capsys,
+    )
+    _assert_one_line_error(code, err, out)
+    assert "shorter than one 8 s analysis window" in err
+    from bigsmall.predict.demo_video import make_demo_video
+
+    make_demo_video(tmp_path / "short.mp4", seconds=1.0)
+    code, _, err = _run(
+        ["predict", str(tmp_path / "short.mp4"), "--out", str(out), "--method", "pos"], capsys
+    )
+    _assert_one_line_error(code, err, out)
+    assert "shorter than one analysis window" in err
+
+
+def test_no_face(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    video = _noise_video(tmp_path / "noise.mp4")
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(video), "--out", str(out), "--method", "pos"], capsys)
+    _assert_one_line_error(code, err, out)
+    assert "no face found" in err
+
+
+def test_no_face_real_clip(faces_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code, _, err = _run(
+        ["predict", str(faces_dir / "no_face.mp4"), "--out", str(out), "--method", "pos"], capsys
+    )
+    _assert_one_line_error(code, err, out)
+
+
+def test_face_lost_partly_real_clip(faces_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = _run(
+        ["predict", str(faces_dir / "face_noface.mov"), "--out", str(out), "--method", "pos",
+         "--no-report"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert 0.0 < summary["face_found_fraction"] < 1.0
+    assert any(w.startswith("No face was found in") for w in summary["warnings"])
+    assert "warning: No face was found" in stdout
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--method", "magic"],
+        ["--backend", "tpu"],
+        ["--fold", "4"],
+        ["--window-sec", "-3"],
+        ["--window-sec", "ten"],
+        ["--breathing", "lungs"],
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    option: list[str], face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["predict", str(face_clip), "--out", str(out), *option])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: bigsmall predict") and "error: argument" in err
+    assert not out.exists()
+
+
+def test_checkpoint_missing_is_one_line(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = _run(
+        ["predict", str(face_clip), "--out", str(out), "--checkpoint", str(tmp_path / "x.pt")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, out)
+    assert "checkpoint not found" in err
+
+
+def test_demo_runs_and_prints_truth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    code, stdout, err = _run(
+        ["demo", "--out", str(out), "--seconds", "20", "--method", "pos"], capsys
+    )
+    assert code == 0, err
+    truth = json.loads((out / "truth.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    match = re.search(r"heart rate: true ([\d.]+) bpm, measured ([\d.]+)", stdout)
+    assert match and abs(float(match.group(1)) - truth["heart_rate_bpm"]) < 0.06
+    assert abs(summary["heart_rate_bpm"] - truth["heart_rate_bpm"]) < 3.0
+    assert abs(summary["breathing_rate_bpm"] - truth["breathing_rate_bpm"]) < 2.0
+    assert "report: " in stdout and (out / "report.html").is_file()
+    # a second run replaces the demo's own folder
+    assert main(["demo", "--out", str(out), "--seconds", "3", "--method", "pos"]) == 0
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed")
+def test_html_report_renders_in_chromium(face_clip: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["predict", str(face_clip), "--out", str(out), "--method", "pos"]) == 0
+    capsys.readouterr()
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    page = (out / "report.html").resolve().as_uri()
+    dom = subprocess.run(
+        [str(CHROMIUM), *flags, "--dump-dom", page], capture_output=True, text=True, timeout=60
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    images = re.findall(r'<img[^>]+src="(data:image/png;base64,[^"]+)"', dom.stdout)
+    assert len(images) >= 1 and len(images[0]) > 10_000
+    assert 'id="summary"' in dom.stdout
+    assert "CONSOLE" not in dom.stderr and "Uncaught" not in dom.stderr
+    shot = tmp_path / "shot.png"
+    result = subprocess.run(
+        [str(CHROMIUM), *flags, f"--screenshot={shot}", "--window-size=1200,1600", page],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and shot.is_file()
+    import cv2
+
+    pixels = cv2.imread(str(shot))
+    # The figure drew lines (red pulse, blue breathing): the screenshot is not blank.
+    assert pixels is not None and pixels.std() > 10.0
+
+
+def test_live_on_a_file(face_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, err = _run(
+        ["live", "--video", str(face_clip), "--method", "pos", "--window-sec", "4"], capsys
+    )
+    assert code == 0, err
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 7  # one status per second of the 6 s clip + the final line
+    assert lines[0].startswith("t=") and "HR -- bpm (waiting)" in lines[0]
+    assert re.search(r"t=\s+4\.0s\s+HR\s+(--|[\d.]+) bpm \((good|fair|poor)\)", lines[3])
+    assert "latency" in lines[0] and lines[-1].startswith("processed 180 frames")
+
+
+def test_partly_truncated_video_and_allow_truncated(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import av
+
+    from bigsmall.video import read_all
+
+    frames = read_all(face_clip).frames
+    full = tmp_path / "full.mkv"  # Matroska: frames decode up to the damage
+    with av.open(str(full), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    out = tmp_path / "out"
+    code, _, err = _run(["predict", str(cut), "--out", str(out), "--method", "pos"], capsys)
+    _assert_one_line_error(code, err, out)
+    assert "truncated" in err and "--allow-truncated" in err
+    code, _, err = _run(
+        ["predict", str(cut), "--out", str(out), "--method", "pos", "--allow-truncated",
+         "--no-report"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert 60 < summary["frames"] < 170
+    assert any("truncated" in w for w in summary["warnings"])
+
+
+def test_live_camera_missing_is_one_line(capfd: pytest.CaptureFixture[str]) -> None:
+    # capfd: OpenCV writes its warnings to file descriptor 2 directly
+    code, _, err = _run(["live", "--camera", "97", "--method", "pos"], capfd)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "bigsmall: error: camera 97: cannot be opened; check --camera or use --video"
+    ]

@@ -1,0 +1,42 @@
+"""``bigsmall profile`` and ``bigsmall export`` run in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bigsmall.cli import main
+
+
+def test_profile_prints_table1_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "--model", "bigsmall", "small_only_bvp"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert rows["bigsmall"][1:3] == ["2.142", "155.38"]
+    assert rows["small_only_bvp"][1:3] == ["0.702", "3.73"]
+    assert rows["bigsmall"][4] == "154.01"
+
+
+def test_profile_unknown_model_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "--model", "bigsmal"]) == 2
+    err = capsys.readouterr().err
+    assert "registered models" in err and "bigsmall_tsm" in err
+
+
+def test_export_writes_verified_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "tiny.onnx"
+    assert main(["export", "--model", "bigsmall_tiny_test", "--out", str(out)]) == 0
+    assert out.is_file() and out.stat().st_size > 1000
+    text = capsys.readouterr().out
+    diff = float(text.split("max abs difference")[1].split()[0])
+    assert diff < 1e-4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.onnx"]
+
+
+def test_export_rejects_bad_suffix_and_checkpoint(tmp_path: Path) -> None:
+    assert main(["export", "--model", "bigsmall_tiny_test", "--out", str(tmp_path / "x.pt")]) == 2
+    missing = tmp_path / "missing.pth"
+    code = main(["export", "--model", "bigsmall", "--out", str(tmp_path / "x.onnx"),
+                 "--checkpoint", str(missing)])  # fmt: skip
+    assert code == 2

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import numpy as np
+
+from bigsmall.predict import analysis
+
+FS = 30.0
+
+
+def test_noise_rarely_passes_pulse_threshold() -> None:
+    rng = np.random.default_rng(1)
+    passed = [
+        analysis.estimate(
+            analysis.prepare(rng.standard_normal(300), FS, "heart", True), FS, "heart"
+        ).reliable
+        for _ in range(100)
+    ]
+    assert np.mean(passed) <= 0.05
+
+
+def test_clear_pulse_is_read_and_reported() -> None:
+    rng = np.random.default_rng(2)
+    t = np.arange(600) / FS
+    wave = np.sin(2 * np.pi * 1.2 * t) + 0.5 * rng.standard_normal(t.size)
+    est = analysis.estimate(analysis.prepare(wave, FS, "heart", False), FS, "heart")
+    assert abs(est.rate_bpm - 72.0) < 2.0
+    assert est.quality == "good"
+    assert est.snr_db > analysis.PULSE_SNR_GOOD_DB
+
+
+def test_breathing_rate_and_withheld_on_noise() -> None:
+    t = np.arange(900) / FS
+    est = analysis.estimate(
+        analysis.prepare(np.sin(2 * np.pi * 0.25 * t), FS, "breathing", False), FS, "breathing"
+    )
+    assert abs(est.rate_bpm - 15.0) < 1.0
+    zero = analysis.estimate(np.zeros(900), FS, "breathing")
+    assert np.isnan(zero.rate_bpm) and zero.quality == "poor"
+
+
+def test_longest_run() -> None:
+    mask = np.array([0, 1, 1, 0, 1, 1, 1, 0], bool)
+    assert analysis.longest_run(mask) == (4, 7)
+    assert analysis.longest_run(np.zeros(3, bool)) == (0, 0)
+
+
+def test_rates_over_time_columns_and_invalid_windows() -> None:
+    t = np.arange(int(30 * FS)) / FS
+    pulse = analysis.prepare(np.sin(2 * np.pi * 1.5 * t), FS, "heart", False)
+    valid = t < 20.0
+    cols = analysis.rates_over_time(pulse, None, valid, FS, 10.0)
+    assert cols["time_s"][0] == 5.0
+    early = cols["heart_rate_bpm"][cols["time_s"] <= 15.0]
+    assert np.all(np.abs(early - 90.0) < 4.0)
+    late = cols["heart_rate_bpm"][cols["time_s"] > 25.0 - 1e-9]
+    assert np.all(np.isnan(late))
+    assert np.all(np.isnan(cols["breathing_rate_bpm"]))

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bigsmall.constants import AU_NAMES
+from bigsmall.predict.live import LiveEstimator
+from bigsmall.video import read_all
+
+
+def _statuses(estimator: LiveEstimator, frames: np.ndarray) -> list:
+    return [s for s in (estimator.process(f) for f in frames) if s is not None]
+
+
+def test_pos_live_first_estimate_after_window(demo_video: tuple[Path, object]) -> None:
+    path, truth = demo_video
+    clip = read_all(path)
+    statuses = _statuses(
+        LiveEstimator(clip.fps, method="pos", breathing="motion", window_sec=10.0), clip.frames
+    )
+    assert len(statuses) == 24  # one per second of video
+    assert all(s.pulse_quality == "waiting" for s in statuses[:9])
+    assert statuses[9].time_sec == 10.0 and statuses[9].pulse_quality != "waiting"
+    rates = [s.heart_rate_bpm for s in statuses[9:] if s.heart_rate_bpm is not None]
+    assert len(rates) >= 10
+    assert abs(np.median(rates) - truth.heart_rate_bpm) < 3.0
+    assert statuses[-1].breathing_rate_bpm is not None
+    assert abs(statuses[-1].breathing_rate_bpm - truth.breathing_rate_bpm) < 2.0
+    assert statuses[-1].active_aus is None
+    assert statuses[-1].latency_ms_mean > 0 and statuses[-1].frames_per_sec > 0
+    assert "HR" in statuses[-1].line() and "latency" in statuses[-1].line()
+
+
+def test_model_live_runs_windows(demo_video: tuple[Path, object], tiny_weights: Path) -> None:
+    from bigsmall.predict.runner import load_model, make_runner
+
+    path, _ = demo_video
+    clip = read_all(path)
+    loaded = load_model(tiny_weights)
+    runner = make_runner(loaded, "torch", "cpu", print, threads=1)
+    module = loaded.module
+    calls: list[int] = []
+
+    def counting(big, small):
+        calls.append(big.shape[0])
+        assert small.shape[0] == big.shape[0] * module.n_segment
+        return runner(big, small)
+
+    estimator = LiveEstimator(
+        clip.fps,
+        runner=counting,
+        n_segment=module.n_segment,
+        window_sec=5.0,
+        big_hw=(module.big_size,) * 2,
+        small_hw=(module.small_size,) * 2,
+    )
+    statuses = _statuses(estimator, clip.frames[:240])
+    assert len(statuses) == 8 and sum(calls) == 80  # 240 frames = 80 windows of 3
+    assert len(estimator.bvp) == 240
+    assert statuses[-1].active_aus is not None
+    assert set(statuses[-1].active_aus) <= set(AU_NAMES)
+    assert statuses[4].pulse_quality != "waiting"
+
+
+def test_model_method_needs_runner() -> None:
+    with pytest.raises(ValueError, match="runner"):
+        LiveEstimator(30.0)

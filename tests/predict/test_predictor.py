@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bigsmall.constants import AU_NAMES
+from bigsmall.errors import CheckpointError, ConfigError, NoFaceError, VideoTooShortError
+from bigsmall.predict import FRAME_COLUMNS, METHODS, RATE_COLUMNS, SUMMARY_KEYS, Predictor
+from bigsmall.predict.outputs import write_outputs
+from bigsmall.video import read_all
+
+
+def test_top_level_import() -> None:
+    import bigsmall
+
+    assert bigsmall.Predictor is Predictor
+    assert bigsmall.PredictionResult.__name__ == "PredictionResult"
+
+
+def test_pos_with_motion_breathing_reads_known_rates(demo_video: tuple[Path, object]) -> None:
+    path, truth = demo_video
+    result = Predictor(method="pos").predict(path)
+    assert abs(result.heart_rate_bpm - truth.heart_rate_bpm) < 3.0
+    assert abs(result.breathing_rate_bpm - truth.breathing_rate_bpm) < 2.0
+    assert result.au_occurrence is None
+    assert result.signal_quality["breathing_source"].startswith("motion")
+    assert result.face_found_fraction == 1.0
+    assert result.frame_count == round(24.0 * truth.fps)
+    summary = result.summary()
+    assert tuple(summary) == SUMMARY_KEYS
+    assert summary["method"] == "pos" and summary["model"]["name"] == "pos"
+    assert tuple(result.frames.columns) == FRAME_COLUMNS
+    assert len(result.frames) == result.frame_count
+    assert tuple(result.rates.columns) == RATE_COLUMNS
+    # 24 s, 10 s windows every second → 15 windows centred 5..19 s.
+    assert len(result.rates) == 15
+    # The per-frame breathing wave follows the injected one.
+    assert np.corrcoef(result.frames["resp"], truth.resp)[0, 1] > 0.6
+
+
+def test_array_input_matches_file(demo_video: tuple[Path, object]) -> None:
+    path, truth = demo_video
+    clip = read_all(path)
+    from_array = Predictor(method="pos").predict(clip.frames, fps=clip.fps)
+    from_file = Predictor(method="pos").predict(path)
+    assert from_array.source == "array"
+    assert from_array.frame_count == from_file.frame_count == clip.frames.shape[0]
+    # Detection runs on RGB→gray for arrays and on the luma plane for files: boxes may differ
+    # by a pixel or two, the measurements must not.
+    assert abs(from_array.heart_rate_bpm - from_file.heart_rate_bpm) < 2.0
+    assert abs(from_array.breathing_rate_bpm - truth.breathing_rate_bpm) < 2.0
+
+
+def test_bigsmall_tiny_weights_torch_and_onnx_agree(
+    demo_video: tuple[Path, object],
+    tiny_weights: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("BIGSMALL_CACHE_DIR", str(tmp_path / "cache"))
+    path, _ = demo_video
+    frames = read_all(path).frames[:150]
+    torch_result = Predictor(checkpoint=tiny_weights, backend="torch").predict(frames, fps=30.0)
+    onnx_result = Predictor(checkpoint=tiny_weights, backend="onnx").predict(frames, fps=30.0)
+    assert torch_result.model["backend"] == "torch"
+    assert onnx_result.model["backend"] == "onnx"
+    assert onnx_result.model["name"] == "bigsmall_tiny_test"
+    assert list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    au = torch_result.frames[list(AU_NAMES)].to_numpy()
+    assert np.all((au >= 0) & (au <= 1))
+    assert set(torch_result.au_occurrence) == set(AU_NAMES)
+    np.testing.assert_allclose(
+        torch_result.frames["ppg"], onnx_result.frames["ppg"], rtol=1e-3, atol=1e-5
+    )
+    np.testing.assert_allclose(au, onnx_result.frames[list(AU_NAMES)], atol=1e-4)
+    # auto picks ONNX Runtime (the graph is cached now)
+    auto = Predictor(checkpoint=tiny_weights, breathing="motion").predict(frames[:90], fps=30.0)
+    assert auto.model["backend"] == "onnx"
+    assert auto.signal_quality["breathing_source"].startswith("motion")
+    assert torch_result.signal_quality["breathing_source"].startswith("model")
+
+
+def test_official_trio_on_real_face(faces_dir: Path, official_weights_dir: Path) -> None:
+    result = Predictor(checkpoint=official_weights_dir, fold=2).predict(
+        faces_dir / "single_face.mp4"
+    )
+    assert result.model["name"] == "bigsmall_trio"
+    assert "fold 2" in result.model["weights"]
+    assert result.frame_count == 72
+    assert result.heart_rate_bpm is None  # 2.4 s: too short, said so
+    assert any("heart rate needs at least" in w for w in result.warnings)
+    assert set(result.au_occurrence) == set(AU_NAMES)
+
+
+def test_face_lost_part_of_the_video(faces_dir: Path) -> None:
+    result = Predictor(method="green").predict(faces_dir / "face_noface.mov")
+    assert 0.1 < result.face_found_fraction < 0.95
+    assert any("No face was found in" in w for w in result.warnings)
+    missing = result.frames["face_found"] == 0
+    assert result.frames.loc[missing, "ppg"].isna().all()
+    assert result.frames.loc[~missing, "ppg"].notna().all()
+
+
+def test_errors() -> None:
+    with pytest.raises(ConfigError, match="unknown method"):
+        Predictor(method="nope")
+    with pytest.raises(ConfigError, match="no breathing model"):
+        Predictor(method="pos", breathing="model")
+    with pytest.raises(ConfigError, match="fps"):
+        Predictor(method="pos").predict(np.zeros((90, 64, 64, 3), np.uint8))
+    with pytest.raises(NoFaceError):
+        Predictor(method="pos").predict(np.zeros((90, 64, 64, 3), np.uint8), fps=30.0)
+    assert "bigsmall" in METHODS and "pos" in METHODS
+
+
+def test_too_short_and_window(demo_video: tuple[Path, object]) -> None:
+    path, _ = demo_video
+    frames = read_all(path).frames
+    with pytest.raises(VideoTooShortError, match="shorter than one analysis window"):
+        Predictor(method="pos").predict(frames[:45], fps=30.0)
+    with pytest.raises(VideoTooShortError, match="30 s analysis window"):
+        Predictor(method="pos", window_sec=30.0).predict(frames[:150], fps=30.0)
+
+
+def test_missing_default_weights_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from bigsmall.predict import runner
+
+    monkeypatch.setattr(runner, "shipped_weights_path", lambda name="": tmp_path / "none")
+    with pytest.raises(CheckpointError) as info:
+        runner.load_model(None)
+    assert "\n" not in str(info.value) and "--checkpoint" in str(info.value)
+
+
+def test_write_outputs(demo_video: tuple[Path, object], tmp_path: Path) -> None:
+    path, _ = demo_video
+    frames = read_all(path).frames[:240]
+    result = Predictor(method="pos").predict(frames, fps=30.0)
+    out = write_outputs(result, tmp_path / "out")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["rates.csv", "report.html", "report.png", "signals.csv", "summary.json"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert tuple(summary) == SUMMARY_KEYS and summary["frames"] == 240
+    signals = pd.read_csv(out / "signals.csv")
+    assert tuple(signals.columns) == FRAME_COLUMNS and len(signals) == 240
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "data:image/png;base64," in (out / "report.html").read_text()
+    assert not list(tmp_path.glob(".out.tmp*"))
+    with pytest.raises(ConfigError, match="not empty"):
+        write_outputs(result, out)
+
+
+def test_standardize_table_equals_big_standardized(demo_video: tuple[Path, object]) -> None:
+    from bigsmall.predict.predictor import _standardize_table
+    from bigsmall.video import FrameBatch, build_bigsmall_inputs
+
+    frames = read_all(demo_video[0]).frames[:60]
+    batch = FrameBatch(frames, np.arange(60) / 30.0, 0)
+    inputs = build_bigsmall_inputs([batch], fps=30.0)
+    table = _standardize_table(inputs)
+    starts = [0, 3, 57]
+    expected = np.stack([inputs.big_standardized(s, s + 1)[0] for s in starts])
+    np.testing.assert_array_equal(table[inputs.big_uint8[starts]], expected)

@@ -60,6 +60,8 @@ _QUEUE_BATCHES: int = 2
 _UINT8_LEVELS: int = 256
 _UINT8_MAX: float = 255.0
 _MIN_FRAMES: int = 2
+#: Crops downscaled by at least this factor are area-resized on a float32 copy (faster there).
+_FLOAT_RESIZE_MIN_SCALE: float = 1.3
 
 
 # ---------------------------------------------------------------------------- sinks
@@ -79,6 +81,10 @@ class MemoryBigSink:
 
     def write(self, frames: np.ndarray) -> None:
         self._parts.append(frames.copy())
+
+    def adopt(self, frames: np.ndarray) -> None:
+        """Keep ``frames`` without copying; the caller must not write to them again."""
+        self._parts.append(frames)
 
     def finish(self) -> np.ndarray:
         return np.concatenate(self._parts) if self._parts else np.zeros((0, 0, 0, 3), np.uint8)
@@ -266,7 +272,13 @@ def _face_policy(
             state["tracker"] = tracker
         # Until a face is first found, look on every frame.
         if tracker.box is None or tracker.wants_detection():
-            return tracker.update(view.detect(detector, tracker.last_face))
+            near = tracker.last_face
+            faces = view.detect(detector, near)
+            if not faces and near is not None:
+                # Lost near the last face (moved, or too coarse at the tracking scale): search
+                # the whole frame now rather than holding a stale box for a whole period.
+                faces = view.detect(detector, None)
+            return tracker.update(faces)
         return tracker.update(None)
 
     return policy
@@ -363,23 +375,43 @@ class _Accumulator:
         self.n_frames = 0
         self.prev: np.ndarray | None = None
         self.eps = np.full((*size_hw, 3), DIFF_EPS, np.float32)
+        self.x_bufs = (np.empty((*size_hw, 3), np.float32), np.empty((*size_hw, 3), np.float32))
+        self.d_buf = np.empty((*size_hw, 3), np.float32)
+        self.den_buf = np.empty((*size_hw, 3), np.float32)
         self.small: list[np.ndarray] = []
         self.small_buf = np.empty((batch, *small_hw, 3), np.float32)
         self.n_small = 0
         self.rgb = array("d")  # flat (T * 3,) mean RGB
 
+    def slot(self) -> np.ndarray:
+        """The (h, w, 3) uint8 buffer the next Big frame is written into (then :meth:`commit`)."""
+        return self.buf[self.n]
+
     def add(self, big_rgb: np.ndarray) -> None:
         """Add one (h, w, 3) uint8 Big frame (already cropped and resized)."""
+        self.slot()[:] = big_rgb
+        self.commit()
+
+    def commit(self) -> None:
+        """Account for the Big frame just written into :meth:`slot`.
+
+        Every step writes into buffers allocated once (two x buffers swap roles as the
+        current and previous frame), so a frame costs no allocations.
+        """
         big = self.buf[self.n]
-        big[:] = big_rgb
         self.n += 1
         self.n_frames += 1
-        self.rgb.extend(cv2.mean(big)[:3])
-        x = cv2.LUT(big, self.lut)
+        pixels = big.shape[0] * big.shape[1]
+        self.rgb.extend(v / pixels for v in cv2.sumElems(big)[:3])
+        x = cv2.LUT(big, self.lut, dst=self.x_bufs[self.n_frames % 2])
         self.x_sum += sum(cv2.sumElems(x))
         self.x_sumsq += cv2.norm(x, cv2.NORM_L2SQR)
         if self.prev is not None:
-            d = cv2.divide(cv2.subtract(x, self.prev), cv2.add(cv2.add(x, self.prev), self.eps))
+            d, den = self.d_buf, self.den_buf
+            cv2.subtract(x, self.prev, dst=d)
+            cv2.add(x, self.prev, dst=den)
+            cv2.add(den, self.eps, dst=den)
+            cv2.divide(d, den, dst=d)
             self.d_sum += sum(cv2.sumElems(d))
             self.d_sumsq += cv2.norm(d, cv2.NORM_L2SQR)
             small_h, small_w = self.small_hw
@@ -399,7 +431,12 @@ class _Accumulator:
 
     def flush(self) -> None:
         if self.n:
-            self.sink.write(self.buf[: self.n])
+            adopt = getattr(self.sink, "adopt", None)
+            if adopt is not None:  # hand the batch over and write the next one elsewhere
+                adopt(self.buf[: self.n])
+                self.buf = np.empty_like(self.buf)
+            else:
+                self.sink.write(self.buf[: self.n])
             self.n = 0
 
     def big_stats(self) -> tuple[float, float]:
@@ -501,15 +538,25 @@ def build_bigsmall_inputs(
     n_frames = 0
     height, width = size_hw
 
-    def resize_big(crop_rgb: np.ndarray) -> np.ndarray:
-        if crop_rgb.shape[0] > height and crop_rgb.shape[1] > width:
-            # Downscaling: OpenCV's uint8 area resize computes in float and rounds; doing it
-            # on a float32 copy gives identical frames and is faster at non-integer scales.
-            resized = cv2.resize(
-                crop_rgb.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA
-            )
-            return cv2.convertScaleAbs(resized)
-        return cv2.resize(crop_rgb, (width, height), interpolation=cv2.INTER_AREA)
+    float_crop: dict[tuple[int, ...], np.ndarray] = {}  # reused while the box stays put
+    float_big = np.empty((height, width, 3), np.float32)
+
+    def resize_big(crop_rgb: np.ndarray, out: np.ndarray) -> None:
+        """Area-resize the (H, W, 3) uint8 crop into ``out`` (h, w, 3) uint8."""
+        min_scale = min(crop_rgb.shape[0] / height, crop_rgb.shape[1] / width)
+        if min_scale >= _FLOAT_RESIZE_MIN_SCALE:
+            # Strong downscaling: OpenCV's uint8 area resize computes in float and rounds;
+            # doing it on a float32 copy gives identical frames and is faster there (the
+            # uint8 path is faster for mild downscaling, where the copy dominates).
+            crop_f = float_crop.get(crop_rgb.shape)
+            if crop_f is None:
+                float_crop.clear()
+                crop_f = float_crop[crop_rgb.shape] = np.empty(crop_rgb.shape, np.float32)
+            np.copyto(crop_f, crop_rgb)
+            cv2.resize(crop_f, (width, height), dst=float_big, interpolation=cv2.INTER_AREA)
+            cv2.convertScaleAbs(float_big, dst=out)
+        else:
+            cv2.resize(crop_rgb, (width, height), dst=out, interpolation=cv2.INTER_AREA)
 
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop: one :data:`_Prepared` per frame."""
@@ -527,7 +574,8 @@ def build_bigsmall_inputs(
     # detects and crops (roughly half the work each).
     prepared = _in_background(frames_in(), batch_size) if threaded else frames_in()
     for crop_rgb, box_xywh, face, t_sec in prepared:
-        acc.add(resize_big(crop_rgb))
+        resize_big(crop_rgb, acc.slot())
+        acc.commit()
         boxes.extend(box_xywh)
         found.append(face)
         times.append(t_sec)

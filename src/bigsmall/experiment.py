@@ -27,7 +27,12 @@ from bigsmall.constants import BP4D_AU_POS_WEIGHT
 from bigsmall.data.cache import preprocess_dataset, write_fold_split
 from bigsmall.data.dataset import WindowDataset, fold_recording_ids
 from bigsmall.errors import ConfigError
-from bigsmall.evaluation.evaluate import MethodResult, classic_outputs, evaluate_outputs
+from bigsmall.evaluation.evaluate import (
+    MethodResult,
+    classic_outputs,
+    evaluate_outputs,
+    trivial_au_results,
+)
 from bigsmall.evaluation.predict import predict_dataset
 from bigsmall.evaluation.report import (
     bland_altman_plot,
@@ -209,7 +214,7 @@ def _evaluate_fold(
     recordings = test_set.recordings()
     outputs = predict_dataset(model, test_set, device=device)
     results = [evaluate_outputs(cfg.model.name, outputs, recordings, cfg.eval)]
-    return results + _evaluate_classic(cfg, recordings)
+    return results + _evaluate_classic(cfg, recordings) + trivial_au_results(recordings)
 
 
 def _evaluate_classic(cfg: ExperimentConfig, recordings: Sequence[Any]) -> list[MethodResult]:

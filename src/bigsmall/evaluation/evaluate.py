@@ -11,13 +11,19 @@ cached face RGB traces.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from bigsmall.data.dataset import CachedRecording
-from bigsmall.evaluation.metrics import AUMetrics, RateMetrics, au_metrics, rate_metrics
+from bigsmall.evaluation.metrics import (
+    AUMetrics,
+    RateMetrics,
+    au_metrics,
+    rate_metrics,
+    trivial_au_baselines,
+)
 from bigsmall.evaluation.physiology import recording_rates
 from bigsmall.evaluation.predict import RecordingOutputs
 from bigsmall.evaluation.settings import EvalSettings
@@ -58,21 +64,23 @@ class MethodResult:
         }
 
 
-def _heart_reference(rec: CachedRecording) -> tuple[np.ndarray, bool] | None:
-    """The wave the reference heart rate is read from and whether it is diff-normalized."""
-    if rec.bvp_eval is not None:
-        return rec.bvp_eval, False
-    if rec.bvp is not None:
-        return rec.bvp, True
+def _reference(
+    wave: np.ndarray | None, eval_wave: np.ndarray | None
+) -> tuple[np.ndarray, bool] | None:
+    """The wave a reference rate is read from, and whether it is diff-normalized: the recorded
+    wave when the cache keeps one (BP4D+'s blood pressure), else the training label."""
+    if eval_wave is not None:
+        return eval_wave, False
+    if wave is not None:
+        return wave, True
     return None
 
 
-def _breathing_reference(rec: CachedRecording) -> tuple[np.ndarray, bool] | None:
-    if rec.resp_eval is not None:
-        return rec.resp_eval, False
-    if rec.resp is not None:
-        return rec.resp, True
-    return None
+#: (task, rate kind, row prefix): the two rate tasks, evaluated the same way.
+_RATE_TASKS: tuple[tuple[str, str, str], ...] = (
+    ("bvp", "heart", "hr"),
+    ("resp", "breathing", "br"),
+)
 
 
 def evaluate_outputs(
@@ -85,45 +93,41 @@ def evaluate_outputs(
 ) -> MethodResult:
     """Rates and AU metrics of one method's per-recording outputs against the labels."""
     result = MethodResult(method)
-    hr_pred, hr_ref, br_pred, br_ref, snrs = [], [], [], [], []
+    rates: dict[str, list[tuple[float, float, float]]] = {
+        prefix: [] for _, _, prefix in _RATE_TASKS
+    }
     au_logits, au_labels = [], []
-    pred_settings = EvalSettings(**{**settings.__dict__, "diff_normalized": True})
-    if not predictions_diff_normalized:
-        pred_settings = EvalSettings(**{**settings.__dict__, "diff_normalized": False})
+    pred_settings = replace(settings, diff_normalized=predictions_diff_normalized)
     for rec in recordings:
         out = outputs[rec.id]
         row: dict[str, Any] = {"recording": rec.id, "subject": rec.subject, "method": method}
-        ref = _heart_reference(rec)
-        if out.bvp is not None and ref is not None:
-            n = min(out.bvp.size, ref[0].size)
+        for task, kind, prefix in _RATE_TASKS:
+            pred = getattr(out, task)
+            ref = _reference(getattr(rec, task), getattr(rec, f"{task}_eval"))
+            if pred is None or ref is None:
+                continue
+            n = min(pred.size, ref[0].size)
             r = recording_rates(
-                out.bvp[:n], ref[0][:n], rec.fps, "heart", pred_settings,
-                reference_diff_normalized=ref[1],
-            )  # fmt: skip
-            hr_pred.append(r.predicted_bpm)
-            hr_ref.append(r.reference_bpm)
-            snrs.append(r.snr_db)
-            row.update(hr_pred_bpm=r.predicted_bpm, hr_ref_bpm=r.reference_bpm, hr_snr_db=r.snr_db)
-        ref = _breathing_reference(rec)
-        if out.resp is not None and ref is not None:
-            n = min(out.resp.size, ref[0].size)
-            r = recording_rates(
-                out.resp[:n], ref[0][:n], rec.fps, "breathing", pred_settings,
-                reference_diff_normalized=ref[1],
-            )  # fmt: skip
-            br_pred.append(r.predicted_bpm)
-            br_ref.append(r.reference_bpm)
-            row.update(br_pred_bpm=r.predicted_bpm, br_ref_bpm=r.reference_bpm)
+                pred[:n], ref[0][:n], rec.fps, kind, pred_settings, reference_diff_normalized=ref[1]
+            )
+            rates[prefix].append((r.predicted_bpm, r.reference_bpm, r.snr_db))
+            row.update(
+                {f"{prefix}_pred_bpm": r.predicted_bpm, f"{prefix}_ref_bpm": r.reference_bpm}
+            )
+            if kind == "heart":
+                row["hr_snr_db"] = r.snr_db
         if out.au is not None:
             n = min(out.au.shape[0], rec.au.shape[0])
             au_logits.append(out.au[:n])
             au_labels.append(rec.au[:n])
         result.per_recording.append(row)
-    if hr_pred:
-        result.heart = rate_metrics(hr_pred, hr_ref)
+    if rates["hr"]:
+        pred_bpm, ref_bpm, snrs = zip(*rates["hr"], strict=True)
+        result.heart = rate_metrics(pred_bpm, ref_bpm)
         result.heart_snr_db = float(np.mean(snrs))
-    if br_pred:
-        result.breathing = rate_metrics(br_pred, br_ref)
+    if rates["br"]:
+        pred_bpm, ref_bpm, _ = zip(*rates["br"], strict=True)
+        result.breathing = rate_metrics(pred_bpm, ref_bpm)
     if au_logits:
         labels = np.concatenate(au_labels)
         if (labels >= 0).any():
@@ -144,3 +148,18 @@ def classic_outputs(
         )
         for rec in recordings
     }
+
+
+def trivial_au_results(recordings: Sequence[CachedRecording]) -> list[MethodResult]:
+    """AU metrics of always predicting "present" and always "absent" on the test frames: the
+    floor a trained AU head must clear (an empty list when no frame is coded)."""
+    labels = np.concatenate([rec.au for rec in recordings]) if recordings else np.zeros((0, 0))
+    if labels.size == 0 or not (labels >= 0).any():
+        return []
+    names = tuple(recordings[0].meta.get("au_names") or ()) or tuple(
+        f"AU{i}" for i in range(labels.shape[1])
+    )
+    return [
+        MethodResult(name.replace("_", "-"), au=metrics)
+        for name, metrics in trivial_au_baselines(labels, names).items()
+    ]

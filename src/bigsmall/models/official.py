@@ -29,7 +29,13 @@ import torch
 from torch import nn
 
 from bigsmall.errors import CheckpointError
-from bigsmall.models.bigsmall import BigSmall, BigSmallOutput
+from bigsmall.models.bigsmall import (
+    BigSmall,
+    BigSmallOutput,
+    big_only,
+    small_only_bvp,
+    small_only_resp,
+)
 from bigsmall.models.registry import register_model
 from bigsmall.models.weights import load_state_dict_strict, read_toolbox_state_dict
 
@@ -86,23 +92,23 @@ _FILE_NAME_HINTS: dict[str, str] = {
 # -- registered models ----------------------------------------------------------------------------
 @register_model
 def big_au(**kwargs: Any) -> BigSmall:
-    """Released ``Big_AU``: Big branch on every frame with the 12-AU head (no Small branch)."""
-    defaults = {"use_small": False, "tasks": ("au",), "big_downsample": False}
-    return BigSmall(**{**defaults, **kwargs})
+    """Released ``Big_AU``: Big branch on every frame with the 12-AU head (no Small branch);
+    the architecture of ``big_only`` under the release's name."""
+    return big_only(**kwargs)
 
 
 @register_model
 def small_heart(**kwargs: Any) -> BigSmall:
-    """Released ``Small_Heart``: Small branch **without** temporal shift, PPG head."""
-    defaults = {"use_big": False, "tasks": ("bvp",), "shift": "none"}
-    return BigSmall(**{**defaults, **kwargs})
+    """Released ``Small_Heart``: Small branch **without** temporal shift, PPG head
+    (``small_only_bvp``)."""
+    return small_only_bvp(**kwargs)
 
 
 @register_model
 def small_resp(**kwargs: Any) -> BigSmall:
-    """Released ``Small_Resp``: Small branch **without** temporal shift, respiration head."""
-    defaults = {"use_big": False, "tasks": ("resp",), "shift": "none"}
-    return BigSmall(**{**defaults, **kwargs})
+    """Released ``Small_Resp``: Small branch **without** temporal shift, respiration head
+    (``small_only_resp``)."""
+    return small_only_resp(**kwargs)
 
 
 _MEMBER_BUILDERS = {"big_au": big_au, "small_heart": small_heart, "small_resp": small_resp}

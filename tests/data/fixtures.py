@@ -1,7 +1,8 @@
 """Builders of tiny dataset trees in the real layouts, with known label values.
 
-Imported by the source tests by file path (tests run with ``--import-mode=importlib``, so this
-folder is not on ``sys.path``).
+Tests run with ``--import-mode=importlib``, so this folder is not on ``sys.path``: a test
+module puts it there (``sys.path.insert(0, str(Path(__file__).parent))``) and then does
+``import fixtures as fx``; older ones load this file by path.
 """
 
 from __future__ import annotations

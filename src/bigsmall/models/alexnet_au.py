@@ -17,15 +17,13 @@ two-GPU channel split is not reproduced).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import torch
 from torch import nn
 
 from bigsmall.constants import AU_NAMES
-from bigsmall.models.bigsmall import BigSmallOutput
+from bigsmall.models._au_frame import FrameAUNet
 from bigsmall.models.deepphys import conv_output_size
 from bigsmall.models.registry import register_model
 
@@ -51,7 +49,7 @@ ALEXNET_CONVS: tuple[ConvSpec, ...] = (
 )
 
 
-class AlexNetAU(nn.Module):
+class AlexNetAU(FrameAUNet):
     """AlexNet-style AU detector: (B·N, C, size, size) → (B·N, n_au) logits.
 
     Args:
@@ -64,12 +62,6 @@ class AlexNetAU(nn.Module):
         dropout: dropout after each hidden fc layer (0.5).
         n_au: number of AU logits.
     """
-
-    tasks = ("au",)
-    use_big = True
-    use_small = False
-    big_downsample = False
-    n_segment = 1  # frame-wise: windows of any length
 
     def __init__(
         self,
@@ -86,9 +78,7 @@ class AlexNetAU(nn.Module):
         dropout: float = 0.5,
         n_au: int = len(AU_NAMES),
     ) -> None:
-        super().__init__()
-        self.in_channels = in_channels
-        self.size = self.big_size = self.small_size = size
+        super().__init__(in_channels, size)
         layers: list[nn.Module] = []
         side, prev = size, in_channels
         for raw in convs:
@@ -107,22 +97,7 @@ class AlexNetAU(nn.Module):
                 raise ValueError(f"size {size} is too small for the AlexNet conv stack")
             prev = spec.channels
         self.features = nn.Sequential(*layers)
-        self.out_shape = (prev, side, side)
-        self.flat_features = prev * side * side
-        widths = [self.flat_features, *fc, n_au]
-        # "au_fc" prefix: the trainer treats these as the AU head's parameters
-        self.au_fc = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
-        self.relu = nn.ReLU()
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, big: torch.Tensor, small: torch.Tensor | None = None) -> BigSmallOutput:
-        """(B·N, C, size, size) standardized frames → AU logits (B·N, n_au); ``small`` unused."""
-        if big is None:
-            raise ValueError("AlexNetAU needs the big input")
-        x = self.features(big).flatten(1)
-        for fc in self.au_fc[:-1]:
-            x = self.dropout(self.relu(fc(x)))
-        return BigSmallOutput(au=self.au_fc[-1](x), bvp=None, resp=None)
+        self.add_au_head((prev, side, side), fc, dropout, n_au)
 
 
 @register_model

@@ -19,12 +19,13 @@ task (PPG, optionally respiration).
 :class:`TwoBranchAttentionNet` holds the whole family: DeepPhys is the member whose "window" is
 a single frame and whose motion branch has no temporal shift; TS-CAN (:mod:`.tscan`) adds a
 zero-padded temporal shift before every motion convolution and averages the appearance frames of
-each window. :class:`AttentionMask` and the task-head helpers are shared with EfficientPhys.
+each window. :class:`AttentionMask`, the stage builder (:func:`build_attention_stages`,
+:func:`iter_stages`) and the task-head helpers are shared with EfficientPhys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -100,6 +101,57 @@ def check_frames(frames: int, n_segment: int, what: str) -> None:
         )
 
 
+def check_stage_args(n_segment: int, channels: Sequence[int], dropouts: Sequence[float]) -> None:
+    """Raise unless ``n_segment`` >= 1 and there is one dropout per stage (one per channel)."""
+    if n_segment < 1:
+        raise ValueError(f"n_segment must be >= 1, got {n_segment}")
+    if len(channels) != len(dropouts):
+        raise ValueError("channels and dropouts must have the same length (one per stage)")
+
+
+def build_attention_stages(
+    net: nn.Module,
+    add_conv: Callable[[int, int, int], None],
+    in_channels: int,
+    size: int,
+    channels: Sequence[int],
+    kernel_size: int,
+    pool_size: int,
+    dropouts: Sequence[float],
+) -> None:
+    """Lay out the stages shared by DeepPhys / TS-CAN and EfficientPhys on ``net``.
+
+    Each stage is two convolutions ("same" then "valid" padding, as in DeepPhys), an
+    :class:`AttentionMask`, average pooling and dropout. ``add_conv(in_ch, out_ch, padding)`` is
+    called for every convolution, in order, to build the caller's own layers (shift, motion and
+    appearance convs). Sets ``net.attention``, ``net.dropouts``, ``net.pool`` and the output
+    geometry ``net.out_shape`` (C, S, S) and ``net.flat_features`` C·S·S.
+    """
+    net.attention = nn.ModuleList()
+    net.dropouts = nn.ModuleList(nn.Dropout(p) for p in dropouts)
+    net.pool = nn.AvgPool2d(pool_size)
+    same = kernel_size // 2
+    side, prev = size, in_channels
+    for ch in channels:
+        for pad in (same, 0):  # "same" then "valid", as in the paper
+            add_conv(prev, ch, pad)
+            side = conv_output_size(side, kernel_size, padding=pad)
+            prev = ch
+        net.attention.append(AttentionMask(ch))
+        side = conv_output_size(side, pool_size, stride=pool_size)
+        if side < 1:
+            raise ValueError(f"size {size} is too small for {len(channels)} stages")
+    net.out_shape = (prev, side, side)
+    net.flat_features = prev * side * side
+
+
+def iter_stages(attention: nn.ModuleList, n_convs: int) -> Iterator[tuple[int, nn.Module, range]]:
+    """``(stage, attention mask, indices of the stage's convolutions)`` for every stage."""
+    per_stage = n_convs // len(attention)
+    for stage, mask in enumerate(attention):
+        yield stage, mask, range(stage * per_stage, (stage + 1) * per_stage)
+
+
 class TwoBranchAttentionNet(nn.Module):
     """DeepPhys / TS-CAN: motion branch gated by appearance attention masks.
 
@@ -139,37 +191,25 @@ class TwoBranchAttentionNet(nn.Module):
         shift: str = "none",
     ) -> None:
         super().__init__()
-        if n_segment < 1:
-            raise ValueError(f"n_segment must be >= 1, got {n_segment}")
-        if len(channels) != len(dropouts):
-            raise ValueError("channels and dropouts must have the same length (one per stage)")
+        check_stage_args(n_segment, channels, dropouts)
         self.in_channels = in_channels
         self.size = self.big_size = self.small_size = size
         self.n_segment = n_segment
         self.shift_kind = shift
         self.tasks = check_tasks(tasks, PHYS_TASKS)
 
-        same = kernel_size // 2
         self.motion_shifts = nn.ModuleList()
         self.motion_convs = nn.ModuleList()
         self.appearance_convs = nn.ModuleList()
-        self.attention = nn.ModuleList()
-        self.dropouts = nn.ModuleList(nn.Dropout(p) for p in dropouts)
-        self.pool = nn.AvgPool2d(pool_size)
-        side, prev = size, in_channels
-        for ch in channels:
-            for pad in (same, 0):  # "same" then "valid", as in the paper
-                self.motion_shifts.append(make_shift(shift, n_segment))
-                self.motion_convs.append(nn.Conv2d(prev, ch, kernel_size, padding=pad))
-                self.appearance_convs.append(nn.Conv2d(prev, ch, kernel_size, padding=pad))
-                side = conv_output_size(side, kernel_size, padding=pad)
-                prev = ch
-            self.attention.append(AttentionMask(ch))
-            side = conv_output_size(side, pool_size, stride=pool_size)
-            if side < 1:
-                raise ValueError(f"size {size} is too small for {len(channels)} stages")
-        self.out_shape = (prev, side, side)
-        self.flat_features = prev * side * side
+
+        def add_conv(in_ch: int, out_ch: int, padding: int) -> None:
+            self.motion_shifts.append(make_shift(shift, n_segment))
+            self.motion_convs.append(nn.Conv2d(in_ch, out_ch, kernel_size, padding=padding))
+            self.appearance_convs.append(nn.Conv2d(in_ch, out_ch, kernel_size, padding=padding))
+
+        build_attention_stages(
+            self, add_conv, in_channels, size, channels, kernel_size, pool_size, dropouts
+        )
         add_task_heads(self, self.tasks, self.flat_features, hidden, head_dropout)
 
     def appearance_windows(self, big: torch.Tensor, frames: int) -> torch.Tensor:
@@ -202,9 +242,8 @@ class TwoBranchAttentionNet(nn.Module):
         check_frames(frames, self.n_segment, "small")
         m = small
         a = self.appearance_windows(big, frames)
-        convs_per_stage = len(self.motion_convs) // len(self.attention)
-        for stage, attention in enumerate(self.attention):
-            for j in range(stage * convs_per_stage, (stage + 1) * convs_per_stage):
+        for stage, attention, convs in iter_stages(self.attention, len(self.motion_convs)):
+            for j in convs:
                 m = torch.tanh(self.motion_convs[j](self.motion_shifts[j](m)))
                 a = torch.tanh(self.appearance_convs[j](a))
             mask = attention(a).repeat_interleave(self.n_segment, dim=0)

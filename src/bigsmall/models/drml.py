@@ -19,14 +19,13 @@ layer alone would hold > 10⁸ weights); dropout (0.5) follows each hidden fc la
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from bigsmall.constants import AU_NAMES
-from bigsmall.models.bigsmall import BigSmallOutput
+from bigsmall.models._au_frame import FrameAUNet
 from bigsmall.models.deepphys import conv_output_size
 from bigsmall.models.registry import register_model
 
@@ -63,7 +62,7 @@ class RegionLayer(nn.Module):
         return torch.cat(rows, dim=2)
 
 
-class DRML(nn.Module):
+class DRML(FrameAUNet):
     """DRML on standardized frames: (B·N, C, size, size) → (B·N, n_au) AU logits.
 
     Args:
@@ -80,12 +79,6 @@ class DRML(nn.Module):
         n_au: number of AU logits.
     """
 
-    tasks = ("au",)
-    use_big = True
-    use_small = False
-    big_downsample = False
-    n_segment = 1  # frame-wise: windows of any length
-
     def __init__(
         self,
         in_channels: int = 3,
@@ -100,9 +93,7 @@ class DRML(nn.Module):
         dropout: float = 0.5,
         n_au: int = len(AU_NAMES),
     ) -> None:
-        super().__init__()
-        self.in_channels = in_channels
-        self.size = self.big_size = self.small_size = size
+        super().__init__(in_channels, size)
         side = conv_output_size(size, conv1_kernel)
         if side < region_grid:
             raise ValueError(f"size {size} is too small for conv1 {conv1_kernel} + region grid")
@@ -121,23 +112,7 @@ class DRML(nn.Module):
                 raise ValueError(f"size {size} is too small for the DRML conv stack")
             prev = ch
         self.features = nn.Sequential(*layers)
-        self.out_shape = (prev, side, side)
-        self.flat_features = prev * side * side
-        widths = [self.flat_features, *fc, n_au]
-        # "au_fc" prefix: the trainer treats these as the AU head's parameters
-        self.au_fc = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
-        self.relu = nn.ReLU()
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, big: torch.Tensor, small: torch.Tensor | None = None) -> BigSmallOutput:
-        """(B·N, C, size, size) standardized frames → AU logits (B·N, n_au); ``small`` unused."""
-        if big is None:
-            raise ValueError("DRML needs the big input")
-        x = self.features(big).flatten(1)
-        for fc in self.au_fc[:-1]:
-            x = self.dropout(self.relu(fc(x)))
-        x = self.au_fc[-1](x)
-        return BigSmallOutput(au=x, bvp=None, resp=None)
+        self.add_au_head((prev, side, side), fc, dropout, n_au)
 
 
 @register_model

@@ -30,11 +30,12 @@ from torch import nn
 from bigsmall.models.bigsmall import BigSmallOutput
 from bigsmall.models.deepphys import (
     PHYS_TASKS,
-    AttentionMask,
     add_task_heads,
+    build_attention_stages,
     check_frames,
+    check_stage_args,
     check_tasks,
-    conv_output_size,
+    iter_stages,
     run_task_heads,
 )
 from bigsmall.models.layers import make_shift
@@ -107,10 +108,7 @@ class EfficientPhys(nn.Module):
         input_kind: str = "small",
     ) -> None:
         super().__init__()
-        if n_segment < 1:
-            raise ValueError(f"n_segment must be >= 1, got {n_segment}")
-        if len(channels) != len(dropouts):
-            raise ValueError("channels and dropouts must have the same length (one per stage)")
+        check_stage_args(n_segment, channels, dropouts)
         if input_kind not in _INPUTS:
             raise ValueError(f"unknown input_kind {input_kind!r}; choose from {sorted(_INPUTS)}")
         self.in_channels = in_channels
@@ -122,25 +120,16 @@ class EfficientPhys(nn.Module):
         self.tasks = check_tasks(tasks, PHYS_TASKS)
 
         self.input_norm = nn.BatchNorm2d(in_channels)
-        same = kernel_size // 2
         self.shifts = nn.ModuleList()
         self.convs = nn.ModuleList()
-        self.attention = nn.ModuleList()
-        self.dropouts = nn.ModuleList(nn.Dropout(p) for p in dropouts)
-        self.pool = nn.AvgPool2d(pool_size)
-        side, prev = size, in_channels
-        for ch in channels:
-            for pad in (same, 0):  # "same" then "valid", as in DeepPhys / TS-CAN
-                self.shifts.append(make_shift(shift, n_segment))
-                self.convs.append(nn.Conv2d(prev, ch, kernel_size, padding=pad))
-                side = conv_output_size(side, kernel_size, padding=pad)
-                prev = ch
-            self.attention.append(AttentionMask(ch))
-            side = conv_output_size(side, pool_size, stride=pool_size)
-            if side < 1:
-                raise ValueError(f"size {size} is too small for {len(channels)} stages")
-        self.out_shape = (prev, side, side)
-        self.flat_features = prev * side * side
+
+        def add_conv(in_ch: int, out_ch: int, padding: int) -> None:
+            self.shifts.append(make_shift(shift, n_segment))
+            self.convs.append(nn.Conv2d(in_ch, out_ch, kernel_size, padding=padding))
+
+        build_attention_stages(
+            self, add_conv, in_channels, size, channels, kernel_size, pool_size, dropouts
+        )
         add_task_heads(self, self.tasks, self.flat_features, hidden, head_dropout)
 
     def forward(
@@ -158,9 +147,8 @@ class EfficientPhys(nn.Module):
         x = self._make_input(big, small, self.n_segment)
         check_frames(x.shape[0], self.n_segment, "input")
         x = self.input_norm(x)
-        convs_per_stage = len(self.convs) // len(self.attention)
-        for stage, attention in enumerate(self.attention):
-            for j in range(stage * convs_per_stage, (stage + 1) * convs_per_stage):
+        for stage, attention, convs in iter_stages(self.attention, len(self.convs)):
+            for j in convs:
                 x = torch.tanh(self.convs[j](self.shifts[j](x)))
             x = self.dropouts[stage](self.pool(x * attention(x)))
         return run_task_heads(self, self.tasks, x.flatten(1))

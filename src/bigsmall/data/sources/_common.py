@@ -7,10 +7,12 @@ Every check raises :class:`~bigsmall.data.schema.RecordingError` with a one-line
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bigsmall.data.schema import DataIssue, RecordingError
+from bigsmall.data.schema import DataIssue, DataReport, RecordingError, RecordingRef
+from bigsmall.data.sources.base import require_root
 from bigsmall.errors import VideoError
 from bigsmall.video.probe import VideoProbe, probe_video
 
@@ -148,3 +150,34 @@ def nearest_index(source_times: np.ndarray, target_times: np.ndarray) -> np.ndar
         source_times[right] - target_times
     )
     return np.where(take_left, left, right)
+
+
+class TimedLabelSource:
+    """Base of the sources whose labels carry their own time stamps (PURE, folder).
+
+    :meth:`list_recordings` checks the root and takes the options these sources share, then
+    leaves the layout to the subclass's :meth:`find_recordings`; every ref carries the options
+    ``length_tolerance_sec`` (largest stretch of video without labels at either end, s) and
+    ``max_nan_gap_sec`` (largest run of missing label samples bridged by interpolation, s).
+    """
+
+    name: str
+
+    def list_recordings(
+        self,
+        root: str | Path,
+        report: DataReport | None = None,
+        *,
+        length_tolerance_sec: float = COVERAGE_TOLERANCE_SEC,
+        max_nan_gap_sec: float = MAX_NAN_GAP_SEC,
+    ) -> list[RecordingRef]:
+        """Recordings under ``root``; problems found while listing go to ``report``."""
+        folder = require_root(root, self.name)
+        options = {"length_tolerance_sec": length_tolerance_sec, "max_nan_gap_sec": max_nan_gap_sec}
+        return self.find_recordings(folder, report, options)
+
+    def find_recordings(
+        self, root: Path, report: DataReport | None, options: dict[str, Any]
+    ) -> list[RecordingRef]:
+        """Recordings of the layout under the existing folder ``root``, with ``options``."""
+        raise NotImplementedError

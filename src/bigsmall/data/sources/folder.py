@@ -65,14 +65,13 @@ from bigsmall.data.schema import (
     VideoRef,
 )
 from bigsmall.data.sources._common import (
-    COVERAGE_TOLERANCE_SEC,
-    MAX_NAN_GAP_SEC,
+    TimedLabelSource,
     bridge_nan_gaps,
     fail,
     nearest_index,
     probe,
 )
-from bigsmall.data.sources.base import report_issue, require_root
+from bigsmall.data.sources.base import report_issue
 from bigsmall.video.frame_archive import natural_sort_key
 
 NAME = "folder"
@@ -105,21 +104,14 @@ def _au_name(column: str) -> str | None:
     return f"AU{int(match.group(1)):02d}" if match else None
 
 
-class FolderSource:
+class FolderSource(TimedLabelSource):
     """A folder of videos with optional label CSVs and sidecars (see the module docstring)."""
 
     name = NAME
 
-    def list_recordings(
-        self,
-        root: str | Path,
-        report: DataReport | None = None,
-        *,
-        length_tolerance_sec: float = COVERAGE_TOLERANCE_SEC,
-        max_nan_gap_sec: float = MAX_NAN_GAP_SEC,
+    def find_recordings(
+        self, root: Path, report: DataReport | None, options: dict[str, Any]
     ) -> list[RecordingRef]:
-        root = require_root(root, NAME)
-        options = {"length_tolerance_sec": length_tolerance_sec, "max_nan_gap_sec": max_nan_gap_sec}
         videos = sorted(
             (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS),
             key=lambda p: tuple(natural_sort_key(part) for part in p.relative_to(root).parts),

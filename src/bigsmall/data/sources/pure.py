@@ -20,17 +20,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bigsmall.data.schema import DataIssue, DataReport, Labels, Recording, RecordingRef, VideoRef
-from bigsmall.data.sources._common import (
-    COVERAGE_TOLERANCE_SEC,
-    MAX_NAN_GAP_SEC,
-    bridge_nan_gaps,
-    fail,
-)
-from bigsmall.data.sources.base import report_issue, require_root
+from bigsmall.data.sources._common import TimedLabelSource, bridge_nan_gaps, fail
+from bigsmall.data.sources.base import report_issue
 from bigsmall.errors import VideoError
 from bigsmall.video.frame_archive import list_frame_files
 
@@ -56,21 +52,14 @@ def _frame_times_ns(files: list[Path], package: dict, rec_id: str, path: Path) -
     return np.array([int(image["Timestamp"]) for image in images], dtype=np.int64)
 
 
-class PURESource:
+class PURESource(TimedLabelSource):
     """PURE layout → :class:`Recording` s (see the module docstring)."""
 
     name = NAME
 
-    def list_recordings(
-        self,
-        root: str | Path,
-        report: DataReport | None = None,
-        *,
-        length_tolerance_sec: float = COVERAGE_TOLERANCE_SEC,
-        max_nan_gap_sec: float = MAX_NAN_GAP_SEC,
+    def find_recordings(
+        self, root: Path, report: DataReport | None, options: dict[str, Any]
     ) -> list[RecordingRef]:
-        root = require_root(root, NAME)
-        options = {"length_tolerance_sec": length_tolerance_sec, "max_nan_gap_sec": max_nan_gap_sec}
         refs: list[RecordingRef] = []
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and _RECORDING.match(p.name)):
             rec_id = folder.name

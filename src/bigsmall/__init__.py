@@ -6,9 +6,9 @@ Disparate Spatial and Temporal Physiological Measurements", WACV 2024, arXiv:230
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from bigsmall.version import __version__
 
-__all__ = ["__version__", "create_model", "list_models"]
+__all__ = ["PredictionResult", "Predictor", "__version__", "create_model", "list_models"]
 
 
 def __getattr__(name: str):  # lazy: importing bigsmall must not import torch

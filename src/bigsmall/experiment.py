@@ -21,7 +21,6 @@ import numpy as np
 import torch
 import yaml
 
-from bigsmall import __version__
 from bigsmall.config import DataConfig, ExperimentConfig
 from bigsmall.constants import BP4D_AU_POS_WEIGHT
 from bigsmall.data.cache import preprocess_dataset, write_fold_split
@@ -55,6 +54,7 @@ from bigsmall.training.gradients import (
 )
 from bigsmall.training.loop import WindowModel, fit, frame_targets
 from bigsmall.training.losses import MultiTaskLoss, pos_weight_from_labels
+from bigsmall.version import __version__
 
 #: Classic methods evaluated beside every trained model (the paper's unsupervised baselines).
 CLASSIC_BASELINES: tuple[str, ...] = ("pos", "chrom")

@@ -13,8 +13,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from bigsmall import __version__
 from bigsmall.errors import BigSmallError
+from bigsmall.version import __version__
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bigsmall import __version__
 from bigsmall.errors import CheckpointError, ConfigError
+from bigsmall.version import __version__
 
 #: Backends by name (``auto`` is resolved by :func:`resolve_backend`).
 BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")

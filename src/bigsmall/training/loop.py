@@ -22,7 +22,6 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm.auto import tqdm
 
-from bigsmall import __version__
 from bigsmall.training.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from bigsmall.training.distributed import (
     DistInfo,
@@ -35,6 +34,7 @@ from bigsmall.training.distributed import (
 from bigsmall.training.gradients import pcgrad_backward, shared_parameters
 from bigsmall.training.losses import MultiTaskLoss
 from bigsmall.training.settings import TrainSettings
+from bigsmall.version import __version__
 
 #: Sample-order seed of epoch e: distinct per (seed, epoch), independent of what ran before.
 _EPOCH_SEED_STRIDE = 1_000_003

@@ -68,3 +68,28 @@ def test_bp4d_framing_on_real_face(faces_dir: Path) -> None:
     # the face box sits in the lower half of the square and spans 1/scale of its width
     assert face.center[1] - box.y > box.h / 2
     assert face.w / box.w == pytest.approx(1 / BP4D_FRAMING.scale)
+
+
+def test_bp4d_framing_mode_matches_crop_framed(faces_dir) -> None:
+    """The one-pass input builder's ``bp4d_framing`` crops equal ``crop_framed`` on the frames
+    (padded where the 2.6x square leaves the 640x360 frame)."""
+    from bigsmall.video import HaarCascadeDetector, build_bigsmall_inputs, read_all
+    from bigsmall.video.boxes import Box
+    from bigsmall.video.framing import BP4D_FRAMING, crop_framed
+
+    path = faces_dir / "single_face.mp4"
+    inputs = build_bigsmall_inputs(path, crop="bp4d_framing", max_frames=12, threaded=False)
+    clip = read_all(path, max_frames=12)
+    assert inputs.face_found.all()
+    face = HaarCascadeDetector().detect(clip.frames[0])
+    assert face
+    framed = Box(*inputs.boxes[0])
+    # The recorded box is the framed square around the tracked face, 2.6 face widths wide.
+    assert framed.w == pytest.approx(framed.h, rel=0.02)
+    assert framed.y < 0 or framed.x < 0 or framed.y + framed.h > clip.frames.shape[1]
+    tracked = max(face, key=lambda b: b.w * b.h)
+    assert framed.w == pytest.approx(BP4D_FRAMING.scale * tracked.w, rel=0.15)
+    # Same pixels as cropping the decoded RGB frame with padding (up to rounding of the box).
+    reference = crop_framed(clip.frames[0], tracked, BP4D_FRAMING)
+    diff = np.abs(inputs.big_uint8[0].astype(int) - reference.astype(int)).mean()
+    assert diff < 6.0

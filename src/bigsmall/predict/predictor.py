@@ -210,6 +210,13 @@ class Predictor:
         module = self.loaded_model().module
         return (module.big_size, module.big_size), (module.small_size, module.small_size)
 
+    def _crop_mode(self) -> str:
+        """The authors' BP4D+ weights get the framing they learned (``bp4d_framing``); other
+        models the toolbox's enlarged face box."""
+        if self.uses_model and self.loaded_model().name == "bigsmall_trio":
+            return "bp4d_framing"
+        return "face"
+
     def _runner(self) -> tuple[WindowFn, str]:
         loaded = self.loaded_model()
         backend = resolve_backend(self.backend, loaded, self.device)
@@ -225,7 +232,12 @@ class Predictor:
         if isinstance(source, np.ndarray):
             fps = _check_array(source, fps)
             size_hw, small_hw = self._input_sizes()
-            kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps}
+            kwargs = {
+                "size_hw": size_hw,
+                "small_hw": small_hw,
+                "fps": fps,
+                "crop": self._crop_mode(),
+            }
             return build_bigsmall_inputs(_batches(source, fps), **kwargs), notes, "array"
         path = Path(source)
         if not path.exists():
@@ -245,7 +257,7 @@ class Predictor:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.
         size_hw, small_hw = self._input_sizes()
-        kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps}
+        kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps, "crop": self._crop_mode()}
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", VideoTruncatedWarning)

@@ -40,6 +40,7 @@ from bigsmall.errors import NoFaceError, VideoTooShortError
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import FaceDetector, HaarCascadeDetector
+from bigsmall.video.framing import BP4D_FRAMING, Framing, framing_box
 from bigsmall.video.io import (
     DEFAULT_BATCH_SIZE,
     FrameBatch,
@@ -284,6 +285,38 @@ def _face_policy(
     return policy
 
 
+def _framing_policy(
+    detector: FaceDetector, every_k_frames: int, framing: Framing
+) -> Callable[[_FrameView], tuple[Box | None, bool]]:
+    """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
+    leave the frame (see :func:`_padded_crop`)."""
+    track = _face_policy(detector, every_k_frames, 1.0, False)
+
+    def policy(view: _FrameView) -> tuple[Box | None, bool]:
+        box, found = track(view)
+        return (None if box is None else framing_box(box, framing)), found
+
+    return policy
+
+
+def _plain_crop(view: _FrameView, box: Box | None) -> np.ndarray:
+    return view.crop(box)
+
+
+def _padded_crop(view: _FrameView, box: Box | None) -> np.ndarray:
+    """The crop of ``box`` with the parts outside the frame filled by replicating edge pixels
+    (what :func:`bigsmall.video.framing.crop_square_padded` does on a whole RGB frame)."""
+    crop = view.crop(box)
+    if box is None:
+        return crop
+    x0, y0, x1, y1 = box.to_int()
+    top, left = max(0, -y0), max(0, -x0)
+    bottom, right = max(0, y1 - view.height), max(0, x1 - view.width)
+    if top or left or bottom or right:
+        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    return crop
+
+
 def _bp4d_policy(view: _FrameView) -> tuple[Box | None, bool]:
     return bp4d_square_box(view.width, view.height), True
 
@@ -293,7 +326,11 @@ def _full_policy(view: _FrameView) -> tuple[Box | None, bool]:
 
 
 #: Crop modes: ``face`` (detect + track), ``bp4d`` (bottom square, no detection), ``full``.
-CROP_MODES: tuple[str, ...] = ("face", "bp4d", "full")
+CROP_MODES: tuple[str, ...] = ("face", "bp4d", "full", "bp4d_framing")
+#: Crop modes that detect the face.
+_DETECTING_MODES: frozenset[str] = frozenset({"face", "bp4d_framing"})
+#: Crop modes whose box may extend past the frame (the crop is padded, not clipped).
+_PADDED_MODES: frozenset[str] = frozenset({"bp4d_framing"})
 
 
 # ---------------------------------------------------------------------------- threading
@@ -484,9 +521,12 @@ def build_bigsmall_inputs(
     crop: one of :data:`CROP_MODES`. ``face`` detects every ``every_k_frames`` frames (every
         frame until the first face), keeps the largest face, enlarges it by ``enlarge_coef``;
         frames before the first face use the whole frame and have ``face_found`` False.
+        ``bp4d_framing`` tracks the face the same way and crops it as
+        :data:`bigsmall.video.framing.BP4D_FRAMING` (the framing the authors' BP4D+ weights
+        learned: a square 2.6 face widths wide), padding where it leaves the frame.
     big_sink: ``"auto"`` (RAM for short clips, else a temporary file), ``"memory"``,
         ``"file"``, or a :class:`BigFrameSink`.
-    require_face: raise :class:`NoFaceError` when ``crop="face"`` finds no face at all.
+    require_face: raise :class:`NoFaceError` when a detecting mode finds no face at all.
     threaded: decode, detect and crop on a background thread (handing over ``batch_size``
         frames at a time) while the calling thread resizes and computes the inputs; a video
         path is then decoded with one FFmpeg thread (less CPU than frame threading, and the
@@ -529,6 +569,9 @@ def build_bigsmall_inputs(
         ),
         "bp4d": lambda: _bp4d_policy,
         "full": lambda: _full_policy,
+        "bp4d_framing": lambda: _framing_policy(
+            detector or HaarCascadeDetector(), every_k_frames, BP4D_FRAMING
+        ),
     }
     policy = policies[crop]()
     acc = _Accumulator(size_hw, small_hw, batch_size, sink)
@@ -558,6 +601,8 @@ def build_bigsmall_inputs(
         else:
             cv2.resize(crop_rgb, (width, height), dst=out, interpolation=cv2.INTER_AREA)
 
+    cut = _padded_crop if crop in _PADDED_MODES else _plain_crop
+
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop: one :data:`_Prepared` per frame."""
         count = 0
@@ -567,7 +612,7 @@ def build_bigsmall_inputs(
             box, face = policy(view)
             full = Box(0.0, 0.0, float(view.width), float(view.height))
             b = box or full
-            yield view.crop(box), (b.x, b.y, b.w, b.h), face, t_sec
+            yield cut(view, box), (b.x, b.y, b.w, b.h), face, t_sec
             count += 1
 
     # Threaded: this thread resizes and accumulates while a background thread decodes,
@@ -582,7 +627,7 @@ def build_bigsmall_inputs(
         n_frames += 1
     acc.flush()
     big = sink.finish()
-    if crop == "face" and require_face and not any(found):
+    if crop in _DETECTING_MODES and require_face and not any(found):
         raise NoFaceError(
             f"{name}: no face found in any of {n_frames} frames; use a video with a visible "
             "frontal face, or crop='full'/'bp4d' for pre-cropped video"

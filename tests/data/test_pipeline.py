@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,18 +18,8 @@ from bigsmall.errors import ConfigError
 from bigsmall.signal.filters import diff_normalize
 from bigsmall.video import build_bigsmall_inputs
 
-
-def _fixtures():
-    name = "bigsmall_tests_data_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fixtures.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fx = _fixtures()
+sys.path.insert(0, str(Path(__file__).parent))  # tests/data: the shared fixture builders
+import fixtures as fx
 
 
 @pytest.fixture(scope="module")

@@ -25,31 +25,30 @@ def _sosfiltfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     return sps.sosfiltfilt(sos, x, axis=0, padlen=padlen)
 
 
+def _butterworth(
+    x: np.ndarray, fs: float, cutoff: float | tuple[float, float], btype: str, order: int
+) -> np.ndarray:
+    """Zero-phase Butterworth filter of ``x`` (T,) or (T, C); cutoffs already checked."""
+    sos = sps.butter(_check_order(order), cutoff, btype=btype, fs=fs, output="sos")
+    return _sosfiltfilt(sos, as_float_array(x, min_len=2))
+
+
 def bandpass(x: np.ndarray, fs: float, band_hz: tuple[float, float], order: int = 1) -> np.ndarray:
     """Zero-phase Butterworth band-pass of ``x`` (T,) or (T, C) to ``band_hz`` = (low, high) Hz."""
     fs = check_fs(fs)
-    arr = as_float_array(x, min_len=2)
-    sos = sps.butter(_check_order(order), check_band(band_hz, fs), btype="bandpass", fs=fs,
-                     output="sos")  # fmt: skip
-    return _sosfiltfilt(sos, arr)
+    return _butterworth(x, fs, check_band(band_hz, fs), "bandpass", order)
 
 
 def lowpass(x: np.ndarray, fs: float, cutoff_hz: float, order: int = 1) -> np.ndarray:
     """Zero-phase Butterworth low-pass of ``x`` (T,) or (T, C) at ``cutoff_hz``."""
     fs = check_fs(fs)
-    arr = as_float_array(x, min_len=2)
-    sos = sps.butter(_check_order(order), _check_cutoff(cutoff_hz, fs), btype="lowpass", fs=fs,
-                     output="sos")  # fmt: skip
-    return _sosfiltfilt(sos, arr)
+    return _butterworth(x, fs, _check_cutoff(cutoff_hz, fs), "lowpass", order)
 
 
 def highpass(x: np.ndarray, fs: float, cutoff_hz: float, order: int = 1) -> np.ndarray:
     """Zero-phase Butterworth high-pass of ``x`` (T,) or (T, C) at ``cutoff_hz``."""
     fs = check_fs(fs)
-    arr = as_float_array(x, min_len=2)
-    sos = sps.butter(_check_order(order), _check_cutoff(cutoff_hz, fs), btype="highpass", fs=fs,
-                     output="sos")  # fmt: skip
-    return _sosfiltfilt(sos, arr)
+    return _butterworth(x, fs, _check_cutoff(cutoff_hz, fs), "highpass", order)
 
 
 def standardize(x: np.ndarray) -> np.ndarray:

@@ -332,8 +332,8 @@ def run_experiment(
 
 
 def pool(results: Sequence[FoldResult]) -> list[MethodResult]:
-    """Per-method results over all folds' recordings (rates re-aggregated, AU frame-pooled
-    approximated by the mean of the folds' AU metrics)."""
+    """Per-method rate results over all folds' recordings, re-aggregated. AU metrics are left
+    out of the pooled table (each fold's table has them over its own test frames)."""
     from bigsmall.evaluation.metrics import rate_metrics
 
     pooled: list[MethodResult] = []
@@ -347,7 +347,6 @@ def pool(results: Sequence[FoldResult]) -> list[MethodResult]:
             merged.heart_snr_db = float(np.mean([r["hr_snr_db"] for r in rows if "hr_snr_db" in r]))
         if br:
             merged.breathing = rate_metrics(*zip(*br, strict=True))
-        merged.au = first.au  # per-fold AU metrics are reported in each fold's table
         pooled.append(merged)
     return pooled
 

@@ -64,11 +64,14 @@ class ModelConfig:
         kwargs: constructor arguments.
         init: optional initialisation: a weights file (``.safetensors`` or toolbox ``.pth``), or
             ``trio:<folder>`` for BigSmall built from the authors' Big_AU/Small_Heart/Small_Resp.
+        teacher: optional AU teacher for distillation (``train.au_distill_weight``):
+            ``trio:<folder>@<fold>`` uses the authors' Big_AU of that fold.
     """
 
     name: str = "bigsmall"
     kwargs: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
+    teacher: str | None = None
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def ensure_dataset(cfg: ExperimentConfig, data: DataConfig, log: Log = print) ->
 
     args = dict(data.synthesize)
     workers = int(args.pop("workers", 2))
+    if args.get("faces_dir"):
+        args["faces_dir"] = str(cfg.resolve(str(args["faces_dir"])))
     try:
         synth = SynthConfig(**args)
     except TypeError as exc:
@@ -167,6 +169,20 @@ def build_model(cfg: ExperimentConfig) -> torch.nn.Module:
     return model
 
 
+def build_teacher(cfg: ExperimentConfig) -> torch.nn.Module | None:
+    """The AU distillation teacher named by ``model.teacher`` (``None`` when distillation is
+    off): ``trio:<folder>@<fold>`` is the authors' Big_AU of that fold."""
+    spec = cfg.expand(cfg.model.teacher) if cfg.model.teacher else ""
+    if not spec or cfg.train.au_distill_weight <= 0:
+        return None
+    if not spec.startswith("trio:"):
+        raise ConfigError(f"model.teacher {spec!r}: write trio:<folder of the authors' weights>@1")
+    from bigsmall.models.official import load_official
+
+    folder, _, fold = spec[len("trio:") :].partition("@")
+    return load_official("big_au", cfg.resolve(folder), int(fold or 1))
+
+
 def load_matching(model: torch.nn.Module, path: Path, log: Log = print) -> None:
     """Load every tensor of a checkpoint whose name and shape fit ``model`` (fine-tuning with a
     different head, e.g. 12 → 8 AUs); say which were left at their initial values."""
@@ -196,7 +212,10 @@ def build_loss(cfg: ExperimentConfig, train_set: WindowDataset, n_au: int) -> Mu
         labels = np.concatenate([rec.au for rec in train_set.recordings()])
         pos_weight = pos_weight_from_labels(torch.from_numpy(labels.astype(np.int64)))
     return MultiTaskLoss(
-        cfg.train.task_weights, pos_weight, uncertainty=cfg.train.gradient_method == "uncertainty"
+        cfg.train.task_weights,
+        pos_weight,
+        uncertainty=cfg.train.gradient_method == "uncertainty",
+        au_distill_weight=cfg.train.au_distill_weight,
     )
 
 
@@ -317,6 +336,7 @@ def run_experiment(
             resume=resume,
             progress=progress,
             config=json_safe(cfg.as_dict()),
+            teacher=build_teacher(cfg),
         )
         if not info.is_main:
             continue

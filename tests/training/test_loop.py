@@ -100,3 +100,45 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert [(run / f"rank{k}.txt").read_text() for k in (0, 1)] == ["2 2", "2 2"]
     assert (run / "checkpoints" / "last.safetensors").is_file()
+
+
+def test_distillation_pulls_au_towards_teacher(tmp_path: Path) -> None:
+    from torch.utils.data import DataLoader
+
+    from bigsmall.training.loop import WindowModel, teacher_au
+
+    torch.manual_seed(1)
+    teacher = create_model("bigsmall_tiny_test").eval()
+    with torch.no_grad():  # a confident teacher: AU logits far from 0
+        teacher.au_fc2.bias.copy_(torch.linspace(-4, 4, 12))
+    data = ToyWindows()
+    batch = next(iter(DataLoader(data, batch_size=len(data))))
+    target = teacher_au(teacher, batch)
+    assert target.shape == (len(data) * 3, 12)
+
+    def gap(model: torch.nn.Module) -> float:
+        with torch.no_grad():
+            au = WindowModel(model.eval())(batch["big"], batch["small"]).au
+        return float((torch.sigmoid(au) - target).abs().mean())
+
+    torch.manual_seed(0)
+    student = create_model("bigsmall_tiny_test")
+    before = gap(student)
+    settings = _settings(task_weights={"au": 0.0, "bvp": 1.0, "resp": 1.0}, au_distill_weight=1.0)
+    result = fit(student, data, settings, tmp_path, loss_fn=MultiTaskLoss(
+        settings.task_weights, au_distill_weight=1.0), progress=False, teacher=teacher)  # fmt: skip
+    assert "loss_au_distill" in result["history"][0]
+    assert gap(student) < 0.5 * before
+
+
+def test_teacher_au_big_only_repeats_per_window() -> None:
+    from bigsmall.training.loop import teacher_au
+
+    torch.manual_seed(0)
+    teacher = create_model("bigsmall_tiny_test", use_small=False).eval()
+    batch = {"big": torch.randn(4, 1, 3, 32, 32), "small": torch.randn(4, 3, 3, 4, 4)}
+    target = teacher_au(teacher, batch)
+    assert target.shape == (12, 12)
+    assert torch.equal(target[0::3], target[1::3]) and torch.equal(target[0::3], target[2::3])
+    expected = torch.sigmoid(teacher.heads(teacher.big_branch(batch["big"][:, 0])).au)
+    assert torch.allclose(target[0::3], expected)

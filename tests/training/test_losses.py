@@ -70,3 +70,19 @@ def test_pcgrad_projects_conflicting_gradients() -> None:
     pcgrad_backward(losses, [p])
     # a projected off b: a - (a.b/|b|²) b = [0.5, 0.5]; b off a: [0, 1]. Sum = [0.5, 1.5].
     assert torch.allclose(p.grad, torch.tensor([0.5, 1.5]))
+
+
+def test_au_distillation_term() -> None:
+    outputs, labels = _batch()
+    teacher = torch.sigmoid(torch.randn(6, 12, generator=torch.Generator().manual_seed(1)))
+    labels["au_teacher"] = teacher
+    parts = MultiTaskLoss({"au": 1, "bvp": 1, "resp": 1}, au_distill_weight=0.5)(outputs, labels)
+    expected = F.binary_cross_entropy_with_logits(outputs[0], teacher)
+    assert parts[1]["au_distill"].item() == pytest.approx(expected.item(), rel=1e-6)
+    total = parts[1]["au"] + parts[1]["bvp"] + parts[1]["resp"] + 0.5 * expected
+    assert parts[0].item() == pytest.approx(total.item(), rel=1e-6)
+    # off by default, and uncertainty weighting leaves the distillation weight fixed
+    assert "au_distill" not in MultiTaskLoss({"au": 1}).task_losses(outputs, labels)
+    loss = MultiTaskLoss({"au": 1}, uncertainty=True, au_distill_weight=2.0)
+    total_u, parts_u = loss(outputs, labels)
+    assert total_u.item() == pytest.approx((parts_u["au"] + 2.0 * parts_u["au_distill"]).item())

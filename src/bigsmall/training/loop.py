@@ -81,6 +81,21 @@ def _inputs(batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor | None, tor
     return batch.get("big"), batch.get("small")
 
 
+@torch.no_grad()
+def teacher_au(teacher: nn.Module, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """(B·N, K) AU probabilities of ``teacher`` (eval mode) for every frame of the batch's
+    windows. A Big-only teacher fed one Big frame per window (B, 1, ...) gives one row per
+    window, repeated for its N frames (as BigSmall broadcasts Big features)."""
+    big, small = _inputs(batch)
+    frames = small.shape[0] * small.shape[1] if small is not None else big.shape[0] * big.shape[1]
+    if getattr(teacher, "use_small", False):
+        logits = WindowModel(teacher)(big, small).au
+    else:  # Big-only (e.g. the authors' Big_AU): its branch and head on each Big frame given
+        logits = teacher.heads(teacher.big_branch(big.flatten(0, 1))).au
+    probs = torch.sigmoid(logits.float())
+    return probs.repeat_interleave(frames // probs.shape[0], dim=0)
+
+
 def train_one_epoch(
     net: nn.Module,
     loader: DataLoader,
@@ -92,8 +107,11 @@ def train_one_epoch(
     shared: list[nn.Parameter] | None = None,
     progress: bool = True,
     description: str = "train",
+    teacher: nn.Module | None = None,
 ) -> dict[str, float]:
-    """One pass over ``loader``; returns the mean total and per-task losses."""
+    """One pass over ``loader``; returns the mean total and per-task losses.
+
+    ``teacher``: a model whose AU probabilities become ``au_teacher`` distillation targets."""
     net.train()
     use_amp = settings.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -102,8 +120,11 @@ def train_one_epoch(
     for batch in tqdm(loader, desc=description, disable=not progress, leave=False):
         batch = _to(batch, device)
         with torch.autocast(device.type, enabled=use_amp):
+            targets = frame_targets(batch)
+            if teacher is not None:
+                targets["au_teacher"] = teacher_au(teacher, batch)
             outputs = net(*_inputs(batch))
-            losses = loss_fn.task_losses(tuple(outputs), frame_targets(batch))
+            losses = loss_fn.task_losses(tuple(outputs), targets)
             total = loss_fn.combine(losses)
         optimizer.zero_grad(set_to_none=True)
         if settings.gradient_method == "pcgrad" and shared and len(losses) > 1:
@@ -169,8 +190,12 @@ def fit(
     stop_after_epochs: int | None = None,
     on_epoch_end: Callable[[int, nn.Module], None] | None = None,
     config: Mapping[str, Any] | None = None,
+    teacher: nn.Module | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` for ``settings.epochs`` and keep the last epoch's weights.
+
+    ``teacher`` (optional, frozen, eval mode): its AU probabilities are distillation targets
+    weighted by ``settings.au_distill_weight``.
 
     Writes ``run_dir/checkpoints/last.*`` after every epoch (rank 0 only) and
     ``run_dir/metrics.csv`` (one row per epoch). ``resume=True`` continues from ``last``.
@@ -186,6 +211,8 @@ def fit(
     init_distributed(info, device)
     model.to(device)
     loss_fn.to(device)
+    if teacher is not None:
+        teacher.to(device).eval().requires_grad_(False)
     tasks = tuple(getattr(model, "tasks", ()))
     params = list(model.parameters()) + list(loss_fn.parameters())
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
@@ -235,6 +262,7 @@ def fit(
             shared,
             progress=progress and info.is_main,
             description=f"epoch {epoch + 1}/{settings.epochs}",
+            teacher=teacher,
         )
         metrics = {k: all_reduce_mean(v, info) for k, v in metrics.items()}
         if val_set is not None:

@@ -6,6 +6,11 @@ recordings without a PPG or respiration wave (``bvp_mask`` / ``resp_mask``). A m
 head for a task (output ``None``) skips that loss. Optional uncertainty weighting (Kendall, Gal
 and Cipolla, "Multi-Task Learning Using Uncertainty to Weigh Losses", CVPR 2018) learns one
 log-variance per task: ``L = Σ exp(-s_t) L_t + s_t``.
+
+Optional AU distillation (Hinton, Vinyals and Dean, "Distilling the Knowledge in a Neural
+Network", 2015): BCE between the student's AU logits and a teacher's AU probabilities
+(``batch["au_teacher"]``), weighted by ``au_distill_weight`` — used to fine-tune from the
+authors' BP4D+ weights without erasing what Big_AU learned on real faces.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from bigsmall.constants import TASKS
+
+#: Name of the AU distillation term among the task losses.
+DISTILL_TASK: str = "au_distill"
 
 
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -36,6 +44,7 @@ class MultiTaskLoss(nn.Module):
         task_weights: weight per task name; tasks absent from the mapping weigh 0.
         au_pos_weight: (K,) BCE ``pos_weight`` or ``None`` for plain BCE.
         uncertainty: learn per-task log-variances (Kendall et al. 2018) instead of fixed weights.
+        au_distill_weight: weight of the AU distillation term (needs ``batch["au_teacher"]``).
     """
 
     def __init__(
@@ -43,9 +52,11 @@ class MultiTaskLoss(nn.Module):
         task_weights: Mapping[str, float],
         au_pos_weight: Sequence[float] | torch.Tensor | None = None,
         uncertainty: bool = False,
+        au_distill_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.task_weights = {t: float(task_weights.get(t, 0.0)) for t in TASKS}
+        self.task_weights[DISTILL_TASK] = float(au_distill_weight)
         pos = None if au_pos_weight is None else torch.as_tensor(au_pos_weight, dtype=torch.float32)
         self.register_buffer("au_pos_weight", pos)
         self.log_vars = nn.ParameterDict(
@@ -59,7 +70,8 @@ class MultiTaskLoss(nn.Module):
 
         Args:
             outputs: (au (F, K), bvp (F, 1), resp (F, 1)), entries ``None`` when absent; F frames.
-            batch: "au" (F, K) in {-1, 0, 1}; "bvp", "resp" (F,); "bvp_mask", "resp_mask" (F,).
+            batch: "au" (F, K) in {-1, 0, 1}; "bvp", "resp" (F,); "bvp_mask", "resp_mask" (F,);
+                optional "au_teacher" (F, K) teacher probabilities in [0, 1].
         """
         au, bvp, resp = outputs
         losses: dict[str, torch.Tensor] = {}
@@ -74,6 +86,9 @@ class MultiTaskLoss(nn.Module):
                     reduction="none",
                 )
                 losses["au"] = (elementwise * valid).sum() / valid.sum()
+        if au is not None and self.task_weights[DISTILL_TASK] > 0 and "au_teacher" in batch:
+            soft = batch["au_teacher"].reshape(au.shape).to(au.dtype)
+            losses[DISTILL_TASK] = F.binary_cross_entropy_with_logits(au, soft)
         for name, pred in (("bvp", bvp), ("resp", resp)):
             if pred is not None and self.task_weights[name] > 0 and name in batch:
                 mask = batch.get(f"{name}_mask")
@@ -88,7 +103,7 @@ class MultiTaskLoss(nn.Module):
             raise ValueError("no task has both a model head and labels in this batch")
         total = 0.0
         for name, value in losses.items():
-            if self.log_vars:
+            if name in self.log_vars:
                 s = self.log_vars[name]
                 total = total + self.task_weights[name] * (torch.exp(-s) * value + s)
             else:

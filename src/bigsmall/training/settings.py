@@ -29,6 +29,8 @@ class TrainSettings:
         device: "auto", "cpu" or "cuda".
         amp: mixed precision on CUDA (ignored on CPU).
         num_workers: DataLoader worker processes.
+        au_distill_weight: weight of the AU distillation loss against a teacher's AU
+            probabilities (0: off; the teacher is given to :func:`bigsmall.training.loop.fit`).
     """
 
     epochs: int = 5
@@ -44,6 +46,7 @@ class TrainSettings:
     device: str = "auto"
     amp: bool = True
     num_workers: int = 0
+    au_distill_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.gradient_method not in GRADIENT_METHODS:
@@ -54,5 +57,7 @@ class TrainSettings:
             raise ValueError(
                 f"au_pos_weight {self.au_pos_weight!r} is not one of {AU_POS_WEIGHT_MODES}"
             )
+        if self.au_distill_weight < 0:
+            raise ValueError("au_distill_weight must be >= 0")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")

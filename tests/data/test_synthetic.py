@@ -186,3 +186,43 @@ def test_cli_refuses_nonempty_out(tmp_path: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--overwrite" in err[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_faces_labels_and_share(faces_dir: Path, tmp_path: Path) -> None:
+    """labels.csv's AUs are present on every frame of that photo's video; face_share mixes
+    photo and procedural subjects."""
+    photos = tmp_path / "faces"
+    photos.mkdir()
+    shutil.copy(faces_dir / "single_face.jpg", photos / "smile.jpg")
+    (photos / "labels.csv").write_text("file,aus\nsmile.jpg,AU06 AU12\n")
+    config = SynthConfig(2, 1.0, 5, width=WIDTH, height=HEIGHT, faces_dir=str(photos),
+                         face_share=0.5)  # fmt: skip
+    photo = generate_video(config, 0, 0, tmp_path / "out")
+    procedural = generate_video(config, 1, 0, tmp_path / "out")
+    assert photo["face_source"] == "smile.jpg" and photo["face_base_aus"] == ["AU06", "AU12"]
+    assert procedural["face_source"] == "procedural" and procedural["face_base_aus"] == []
+    with open(tmp_path / "out" / "S001" / "S001_T1.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 30 and all(r["AU12"] == "1" and r["AU06"] == "1" for r in rows)
+    assert photo["au_rate"]["AU12"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("name,aus\n", "first line"), ("file,aus\na.jpg,AU99\n", "unknown AU 'AU99'")],
+)
+def test_faces_labels_errors(tmp_path: Path, text: str, message: str) -> None:
+    from bigsmall.data.synthetic.faces import read_face_labels
+    from bigsmall.errors import DatasetError
+
+    (tmp_path / "labels.csv").write_text(text)
+    with pytest.raises(DatasetError, match=message):
+        read_face_labels(tmp_path)
+    assert read_face_labels(tmp_path / "missing") == {}
+
+
+def test_face_share_validated() -> None:
+    from bigsmall.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="face-share"):
+        SynthConfig(1, 1.0, 0, face_share=1.5).validate()

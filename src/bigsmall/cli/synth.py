@@ -36,7 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     parser.add_argument("--size", type=_size, default=(320, 240), help="WIDTHxHEIGHT (320x240)")
     parser.add_argument(
-        "--faces", default=None, help="folder of real face photos/videos to animate"
+        "--faces",
+        default=None,
+        help="folder of real face photos/videos to animate (optional labels.csv: file,aus)",
+    )
+    parser.add_argument(
+        "--face-share",
+        type=float,
+        default=1.0,
+        help="share of subjects drawn from --faces; the rest are procedural (default 1)",
     )
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
@@ -61,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         width=width,
         height=height,
         faces_dir=args.faces,
+        face_share=args.face_share,
     )
     check_arguments(args.out, config, args.overwrite)
     total = config.subjects * config.trials_per_subject

@@ -28,6 +28,8 @@ class FaceAsset:
     ``face_box``: (x, y, w, h) of the face in pixels. ``pivot``: (x, y) the head rotates about.
     ``source``: where the face comes from (``"procedural"`` or a file name).
     ``skin_tone``: a number in [0, 1] (0 = lightest, 1 = darkest) or ``None`` when unknown.
+    ``base_aus``: AUs the still face already shows (a photo of a smile: AU06, AU12); they are
+    labelled present on every frame of its videos.
     """
 
     person: np.ndarray
@@ -40,6 +42,7 @@ class FaceAsset:
     source: str
     skin_tone: float | None
     skin_rgb: tuple[float, float, float]
+    base_aus: tuple[str, ...] = ()
 
     @property
     def height(self) -> int:

@@ -9,6 +9,11 @@ it adapts to dark and light skin) inside an ellipse in the face box, minus eyes,
 
 From a video only one frame is used, as a still: the video's own frames carry the filmed
 person's real pulse, which would contaminate the injected ground truth.
+
+A photo shows an expression of its own (a smiling photo stays smiling): an optional
+``labels.csv`` in the folder (columns ``file,aus``; ``aus`` space-separated, e.g.
+``smile.jpg,AU06 AU12``) names the AUs each still shows, and they are labelled present on every
+frame rendered from it, so a real smile is never taught as "no AU12".
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bigsmall.constants import AU_NAMES
 from bigsmall.data.synthetic.asset import FaceAsset, landmarks_from_box
 from bigsmall.errors import DatasetError
 from bigsmall.video.face import HaarCascadeDetector, detect_largest_face
 from bigsmall.video.io import IMAGE_SUFFIXES, VideoReader, read_image
 
 VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+#: Optional file in a ``--faces`` folder naming the AUs each still already shows.
+LABELS_FILE: str = "labels.csv"
 #: Largest chrominance distance (Cr/Cb units) from the face's skin colour kept as skin.
 _CHROMA_TOLERANCE: float = 14.0
 _GREY: float = 255.0
@@ -40,6 +48,29 @@ def list_face_files(directory: str | Path) -> list[Path]:
     if not files:
         raise DatasetError(f"{path}: no .jpg/.png photos or videos in this --faces folder")
     return files
+
+
+def read_face_labels(directory: str | Path) -> dict[str, tuple[str, ...]]:
+    """``{file name: AUs the still shows}`` from the folder's ``labels.csv`` (empty if absent)."""
+    path = Path(directory) / LABELS_FILE
+    if not path.is_file():
+        return {}
+    labels: dict[str, tuple[str, ...]] = {}
+    lines = path.read_text().splitlines()
+    if not lines or [c.strip() for c in lines[0].split(",")] != ["file", "aus"]:
+        raise DatasetError(f"{path}: the first line must be 'file,aus'")
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        name, _, aus = line.partition(",")
+        units = tuple(aus.split())
+        unknown = [u for u in units if u not in AU_NAMES]
+        if unknown:
+            raise DatasetError(
+                f"{path}:{number}: unknown AU {unknown[0]!r}; use {', '.join(AU_NAMES)}"
+            )
+        labels[name.strip()] = units
+    return labels
 
 
 def read_face_frame(path: Path) -> np.ndarray:
@@ -117,8 +148,10 @@ def load_face_asset(
     width: int,
     rng: np.random.Generator,
     detector: HaarCascadeDetector | None = None,
+    base_aus: tuple[str, ...] = (),
 ) -> FaceAsset:
-    """A photo (or a video's middle frame) cropped and masked for animation."""
+    """A photo (or a video's middle frame) cropped and masked for animation; ``base_aus``:
+    the AUs the still shows (see :func:`read_face_labels`)."""
     image = read_face_frame(path)
     box = detect_largest_face(image, detector)
     if box is None:
@@ -157,4 +190,5 @@ def load_face_asset(
         source=path.name,
         skin_tone=None,
         skin_rgb=skin_rgb,  # type: ignore[arg-type]
+        base_aus=tuple(base_aus),
     )

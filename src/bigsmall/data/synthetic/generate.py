@@ -58,8 +58,11 @@ class SynthConfig:
     width: int = 320
     height: int = 240
     faces_dir: str | None = None
+    face_share: float = 1.0
 
     def validate(self) -> None:
+        if not 0.0 <= self.face_share <= 1.0:
+            raise DatasetError("synth: --face-share must be between 0 and 1")
         if self.subjects < 1 or self.trials_per_subject < 1:
             raise DatasetError("synth: --subjects and --trials-per-subject must be at least 1")
         if self.seconds <= 0 or self.fps <= 0:
@@ -79,15 +82,18 @@ def trial_id(index: int) -> str:
 def _subject_asset(
     config: SynthConfig, subject: int, trial_rng: np.random.Generator, face_files: list[Path]
 ) -> FaceAsset:
-    """The subject's face for one trial (identity fixed by subject, placement by trial)."""
-    identity = np.random.default_rng([config.seed, _SUBJECT_STREAM, subject])
-    if face_files:
-        from bigsmall.data.synthetic.faces import load_face_asset
+    """The subject's face for one trial (identity fixed by subject, placement by trial).
 
-        # subjects take the files in turn, from a seed-dependent start
+    With ``faces_dir`` the first ``round(face_share * subjects)`` subjects are photos (taking
+    the files in turn, from a seed-dependent start) and the rest procedural faces."""
+    identity = np.random.default_rng([config.seed, _SUBJECT_STREAM, subject])
+    if face_files and subject < round(config.face_share * config.subjects):
+        from bigsmall.data.synthetic.faces import load_face_asset, read_face_labels
+
         start = int(np.random.default_rng([config.seed, _SUBJECT_STREAM]).integers(len(face_files)))
-        index = (subject + start) % len(face_files)
-        return load_face_asset(face_files[index], config.height, config.width, trial_rng)
+        path = face_files[(subject + start) % len(face_files)]
+        base = read_face_labels(path.parent).get(path.name, ())
+        return load_face_asset(path, config.height, config.width, trial_rng, base_aus=base)
     look = sample_look(identity)
     return render_procedural(look, config.height, config.width, trial_rng)
 
@@ -124,6 +130,8 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
     params = sample_trial(rng, asset.skin_tone)
     n_frames = max(round(config.seconds * config.fps), 1)
     signals = trial_signals(params, n_frames, config.fps, config.height, rng)
+    for name in asset.base_aus:  # the still's own expression is present on every frame
+        signals.au[:, AU_NAMES.index(name)] = 1
     name = f"{subject_id(subject)}_{trial_id(trial)}"
     folder = root / subject_id(subject)
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +162,7 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
         "skin_tone": None if asset.skin_tone is None else round(asset.skin_tone, 4),
         "skin_rgb": [round(v, 4) for v in asset.skin_rgb],
         "face_source": asset.source,
+        "face_base_aus": list(asset.base_aus),
         "pulse_source": signals.pulse_source,
         "lighting": {
             "gain": round(params.light_gain, 4),

@@ -95,7 +95,7 @@ def sample_trial(rng: np.random.Generator, skin_tone: float | None) -> TrialPara
         auto_exposure=float(rng.uniform(0.0, 0.7)),
         noise_std=float(rng.uniform(0.5, 4.0)),
         crf=int(rng.integers(18, 36)),
-        au_events_per_min=float(rng.uniform(0.0, 8.0)),
+        au_events_per_min=float(rng.uniform(4.0, 18.0)),
         talk_fraction=float(rng.uniform(0.2, 0.7)) if rng.uniform() < 0.35 else 0.0,
     )
 

@@ -165,3 +165,16 @@ def test_standardize_table_equals_big_standardized(demo_video: tuple[Path, objec
     starts = [0, 3, 57]
     expected = np.stack([inputs.big_standardized(s, s + 1)[0] for s in starts])
     np.testing.assert_array_equal(table[inputs.big_uint8[starts]], expected)
+
+
+def test_weights_choose_their_training_crop(tiny_weights: Path, tmp_path: Path) -> None:
+    """A weights file whose metadata records ``crop`` is run with that crop; others with the
+    face box."""
+    from bigsmall.models.weights import read_safetensors, save_safetensors
+
+    framed = tmp_path / "framed.safetensors"
+    meta = {"model": "bigsmall_tiny_test", "crop": "bp4d_framing"}
+    save_safetensors(read_safetensors(tiny_weights), framed, meta)
+    assert Predictor(checkpoint=framed)._crop_mode() == "bp4d_framing"
+    assert Predictor(checkpoint=tiny_weights)._crop_mode() == "face"
+    assert Predictor(method="pos")._crop_mode() == "face"

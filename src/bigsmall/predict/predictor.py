@@ -49,7 +49,7 @@ from bigsmall.predict.runner import (
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
-from bigsmall.video.inputs import SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
+from bigsmall.video.inputs import CROP_MODES, SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
 from bigsmall.video.io import DEFAULT_BATCH_SIZE, FrameBatch, VideoReader
 
 #: The network, then the classic rPPG methods.
@@ -211,11 +211,15 @@ class Predictor:
         return (module.big_size, module.big_size), (module.small_size, module.small_size)
 
     def _crop_mode(self) -> str:
-        """The authors' BP4D+ weights get the framing they learned (``bp4d_framing``); other
-        models the toolbox's enlarged face box."""
-        if self.uses_model and self.loaded_model().name == "bigsmall_trio":
+        """The authors' BP4D+ weights get the framing they learned (``bp4d_framing``), weights
+        that record their training crop (metadata ``crop``) that crop, others the toolbox's
+        enlarged face box."""
+        if not self.uses_model:
+            return "face"
+        loaded = self.loaded_model()
+        if loaded.name == "bigsmall_trio":
             return "bp4d_framing"
-        return "face"
+        return loaded.crop if loaded.crop in CROP_MODES else "face"
 
     def _runner(self) -> tuple[WindowFn, str]:
         loaded = self.loaded_model()

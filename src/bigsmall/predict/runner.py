@@ -85,6 +85,8 @@ class LoadedModel:
     weights: str
     weights_path: Path | None
     exportable: bool
+    #: crop mode the weights were trained with (safetensors metadata ``crop``), if recorded
+    crop: str | None = None
 
 
 def _metadata(path: Path) -> dict[str, str]:
@@ -137,7 +139,14 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
             f"{path}: a {name!r} checkpoint lacks the Big or Small branch; predict needs a full "
             "BigSmall network (or the folder of the authors' three released models)"
         )
-    return LoadedModel(model, name, label, path, bool(getattr(model, "big_downsample", False)))
+    return LoadedModel(
+        model,
+        name,
+        label,
+        path,
+        bool(getattr(model, "big_downsample", False)),
+        crop=meta.get("crop"),
+    )
 
 
 def onnx_available() -> bool:

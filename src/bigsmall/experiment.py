@@ -475,6 +475,9 @@ def dry_run(cfg: ExperimentConfig) -> dict[str, Any]:
     if cfg.model.name == CLASSIC_ONLY:
         return summary
     model = build_model(cfg).eval()
+    teacher = build_teacher(cfg)
+    if teacher is not None:
+        summary["teacher"] = type(teacher).__name__
     n = cfg.preprocess.n_segment
     nb = 1 if getattr(model, "big_downsample", False) else n
     big = torch.zeros(2, nb, 3, *cfg.preprocess.big_size)

@@ -26,7 +26,8 @@ def dataset_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         fixtures.build_ubfc_subject(root / "ubfc", f"subject{i}")
         fixtures.build_pure_recording(root / "pure", f"0{i}-01")
         fixtures.build_disfa_subject(root / "disfa", f"SN00{i}")
-    fixtures.build_folder_video(root / "synthetic", "S001/S001_T1.mp4")
+    for name in ("synthetic", "default_weights_train", "default_weights_heldout"):
+        fixtures.build_folder_video(root / name, "S001/S001_T1.mp4")
     return {
         "BIGSMALL_BP4D": str(root / "bp4d"),
         "BIGSMALL_UBFC": str(root / "ubfc"),

@@ -1,0 +1,34 @@
+"""The default weights that ship inside the package: present, self-describing, and working."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bigsmall.models.weights import read_safetensors_metadata
+from bigsmall.predict import Predictor
+from bigsmall.predict.runner import load_model, onnx_cache_path, shipped_weights_path
+
+
+def test_shipped_weights_are_complete() -> None:
+    path = shipped_weights_path()
+    assert path.is_file(), "src/bigsmall/weights/bigsmall.safetensors is missing"
+    meta = read_safetensors_metadata(path)
+    assert meta["model"] == "bigsmall" and meta["n_segment"] == "3"
+    assert meta["crop"] == "bp4d_framing"
+    assert 5e6 < path.stat().st_size < 20e6  # a few MB, fp32 2.14 M parameters
+    assert onnx_cache_path(path, 3).parent == path.parent  # the graph ships beside them
+    assert (path.parent / "MODEL_CARD.md").is_file()
+    loaded = load_model(None)
+    assert loaded.name == "bigsmall" and loaded.crop == "bp4d_framing"
+    assert sum(p.numel() for p in loaded.module.parameters()) == 2_142_478
+
+
+def test_default_model_reads_the_demo_rates(demo_video: tuple[Path, object]) -> None:
+    path, truth = demo_video
+    result = Predictor().predict(path)
+    assert result.model["name"] == "bigsmall" and result.model["backend"] == "onnx"
+    assert result.heart_rate_bpm == pytest.approx(truth.heart_rate_bpm, abs=3.0)
+    assert result.breathing_rate_bpm == pytest.approx(truth.breathing_rate_bpm, abs=3.0)
+    assert set(result.au_occurrence) >= {"AU06", "AU12"}

@@ -61,6 +61,8 @@ CLASSIC_BASELINES: tuple[str, ...] = ("pos", "chrom")
 
 #: ``model.name`` that runs only the classic baselines (no training).
 CLASSIC_ONLY = "none"
+#: Prefix of ``model.init`` / ``model.teacher`` values naming the authors' released weights.
+TRIO_PREFIX = "trio:"
 
 Log = Callable[[str], object]
 
@@ -158,15 +160,26 @@ def build_model(cfg: ExperimentConfig) -> torch.nn.Module:
     model = create_model(cfg.model.name, **cfg.model.kwargs)
     init = cfg.expand(cfg.model.init) if cfg.model.init else ""
     if init:
-        if init.startswith("trio:"):
+        trio = trio_spec(cfg, init, "model.init")
+        if trio is not None:
             from bigsmall.models.official import bigsmall_from_trio
 
-            folder, _, fold = init[len("trio:") :].partition("@")
-            trio_model = bigsmall_from_trio(cfg.resolve(folder), int(fold or 1), **cfg.model.kwargs)
+            trio_model = bigsmall_from_trio(*trio, **cfg.model.kwargs)
             model.load_state_dict(trio_model.state_dict())
         else:
             load_matching(model, cfg.resolve(init))
     return model
+
+
+def trio_spec(cfg: ExperimentConfig, spec: str, key: str) -> tuple[Path, int] | None:
+    """(folder, fold) of a ``trio:<folder of the authors' weights>[@<fold>]`` value (fold 1 by
+    default), or ``None`` when ``spec`` names something else."""
+    if not spec.startswith(TRIO_PREFIX):
+        return None
+    folder, _, fold = spec[len(TRIO_PREFIX) :].partition("@")
+    if fold and not fold.isdigit():
+        raise ConfigError(f"{key} {spec!r}: the fold after '@' must be a number, e.g. @1")
+    return cfg.resolve(folder), int(fold or 1)
 
 
 def build_teacher(cfg: ExperimentConfig) -> torch.nn.Module | None:
@@ -175,12 +188,12 @@ def build_teacher(cfg: ExperimentConfig) -> torch.nn.Module | None:
     spec = cfg.expand(cfg.model.teacher) if cfg.model.teacher else ""
     if not spec or cfg.train.au_distill_weight <= 0:
         return None
-    if not spec.startswith("trio:"):
+    trio = trio_spec(cfg, spec, "model.teacher")
+    if trio is None:
         raise ConfigError(f"model.teacher {spec!r}: write trio:<folder of the authors' weights>@1")
     from bigsmall.models.official import load_official
 
-    folder, _, fold = spec[len("trio:") :].partition("@")
-    return load_official("big_au", cfg.resolve(folder), int(fold or 1))
+    return load_official("big_au", *trio)
 
 
 def load_matching(model: torch.nn.Module, path: Path, log: Log = print) -> None:

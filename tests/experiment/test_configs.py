@@ -94,3 +94,16 @@ def test_base_and_overrides(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("base: a.yaml\nname: b\ntrain: {epochs: 3}\n")
     cfg = load_config(tmp_path / "b.yaml", ["train.batch_size=12"])
     assert (cfg.name, cfg.train.epochs, cfg.train.lr, cfg.train.batch_size) == ("b", 3, 0.01, 12)
+
+
+def test_trio_spec_fold_must_be_a_number(tmp_path: Path) -> None:
+    from bigsmall.experiment import build_teacher, trio_spec
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmodel: {teacher: 'trio:w@one'}\ntrain: {au_distill_weight: 1.0}\n")
+    cfg = load_config(bad)
+    assert trio_spec(cfg, "trio:w@2", "k") == (cfg.resolve("w"), 2)
+    assert trio_spec(cfg, "trio:w", "k") == (cfg.resolve("w"), 1)
+    assert trio_spec(cfg, "w.safetensors", "k") is None
+    with pytest.raises(ConfigError, match=r"model\.teacher 'trio:w@one': the fold after '@'"):
+        build_teacher(cfg)

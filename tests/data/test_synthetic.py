@@ -226,3 +226,17 @@ def test_face_share_validated() -> None:
 
     with pytest.raises(DatasetError, match="face-share"):
         SynthConfig(1, 1.0, 0, face_share=1.5).validate()
+
+
+def test_bad_labels_rejected_before_rendering(tmp_path: Path) -> None:
+    from bigsmall.data.synthetic.generate import check_arguments
+    from bigsmall.errors import DatasetError
+
+    photos = tmp_path / "faces"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (photos / "labels.csv").write_text("file,aus\na.png,AU99\n")
+    config = SynthConfig(1, 1.0, 0, faces_dir=str(photos))
+    with pytest.raises(DatasetError, match="unknown AU 'AU99'"):
+        check_arguments(tmp_path / "out", config, overwrite=False)
+    assert not (tmp_path / "out").exists()

@@ -199,9 +199,10 @@ def check_arguments(out_dir: str | Path, config: SynthConfig, overwrite: bool) -
             f"{out}: output folder exists and is not empty; pass --overwrite or another --out"
         )
     if config.faces_dir:
-        from bigsmall.data.synthetic.faces import list_face_files
+        from bigsmall.data.synthetic.faces import list_face_files, read_face_labels
 
         list_face_files(config.faces_dir)
+        read_face_labels(config.faces_dir)
 
 
 def generate_dataset(

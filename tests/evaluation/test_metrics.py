@@ -59,3 +59,30 @@ def test_bland_altman() -> None:
     ba = bland_altman([61.0, 79.0, 101.0, 121.0], [60.0, 80.0, 100.0, 120.0])
     assert ba.bias == pytest.approx(0.5)
     assert ba.upper - ba.bias == pytest.approx(1.959963984540054 * ba.sd)
+
+
+def test_roc_auc_known_values():
+    from bigsmall.evaluation.metrics import roc_auc
+
+    labels = np.array([0, 0, 1, 1])
+    assert roc_auc(np.array([0.1, 0.2, 0.8, 0.9]), labels) == 1.0
+    assert roc_auc(np.array([0.9, 0.8, 0.2, 0.1]), labels) == 0.0
+    # one of the four positive/negative pairs is out of order -> 3/4
+    assert roc_auc(np.array([0.1, 0.5, 0.4, 0.9]), labels) == 0.75
+    # ties count one half: all scores equal -> 0.5
+    assert roc_auc(np.zeros(4), labels) == 0.5
+    # not-coded frames (-1) are ignored; one class only -> NaN
+    assert roc_auc(np.array([0.1, 0.9, 5.0]), np.array([0, 1, -1])) == 1.0
+    assert np.isnan(roc_auc(np.array([0.1, 0.2]), np.array([1, 1])))
+
+
+def test_roc_auc_matches_pairwise_count_on_random_scores():
+    from bigsmall.evaluation.metrics import roc_auc
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 300)
+    scores = np.round(rng.normal(labels * 0.7, 1.0), 1)  # rounded: many ties
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+    assert abs(roc_auc(scores, labels) - pairs) < 1e-12
+    assert 0.65 < roc_auc(scores, labels) < 0.75  # separation of 0.7 sd: AUC ≈ Φ(0.7/√2) ≈ 0.69

@@ -91,6 +91,31 @@ def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
     return pearson(x, y)
 
 
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve of (n,) ``scores`` for (n,) 0/1 ``labels`` (negative = ignored).
+
+    The Mann-Whitney form: the probability that a random positive frame scores above a random
+    negative one, ties counting one half (average ranks). NaN without both classes. Threshold-
+    free, so it tells whether a model separates an AU at all, apart from where its 0.5 falls.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels)
+    keep = labels >= 0
+    scores, positive = scores[keep], labels[keep] > 0
+    n_pos = int(positive.sum())
+    n_neg = positive.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(scores.size, dtype=np.float64)
+    ranks[order] = np.arange(1, scores.size + 1)
+    sorted_scores = scores[order]  # average the ranks of tied scores
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    for start, count in zip(first[counts > 1], counts[counts > 1], strict=True):
+        ranks[order[start : start + count]] = start + (count + 1) / 2.0
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
 @dataclass(frozen=True)
 class AUMetrics:
     """Per-AU F1 (positive class, %) and accuracy (%), with their means over AUs."""

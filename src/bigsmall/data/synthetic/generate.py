@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bigsmall.constants import AU_NAMES
+from bigsmall.data.synthetic.actions import LABEL_THRESHOLD
 from bigsmall.data.synthetic.asset import FaceAsset
 from bigsmall.data.synthetic.compositor import render_frames, trial_signals
 from bigsmall.data.synthetic.renderer import render_procedural, sample_look
@@ -179,7 +180,8 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
             k: (round(v, 6) if isinstance(v, float) else v) for k, v in params.to_dict().items()
         },
         "label_notes": "ppg: injected blood volume (up = more blood, skin darker); resp: injected "
-        "breathing (up = inhale, head up); AUs 0/1 at intensity >= 0.25; talking sets no AU.",
+        f"breathing (up = inhale, head up); AUs 0/1 at intensity >= {LABEL_THRESHOLD:g}; "
+        "talking sets no AU.",
     }
     _write_text(folder / f"{name}.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta

@@ -240,3 +240,34 @@ def test_bad_labels_rejected_before_rendering(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="unknown AU 'AU99'"):
         check_arguments(tmp_path / "out", config, overwrite=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_no_pulse_null_video(tmp_path: Path) -> None:
+    """--no-pulse: the same draws as the pulsed video, minus exactly the pulse; no ppg labels."""
+    config = SynthConfig(subjects=1, seconds=6.0, seed=5, width=WIDTH, height=HEIGHT, fps=FPS)
+    pulsed = generate_video(config, 0, 0, tmp_path / "pulsed")
+    null = generate_video(dataclasses.replace(config, pulse=False), 0, 0, tmp_path / "null")
+    assert null["heart_rate_bpm"] is None and null["pulse"] is False and pulsed["pulse"] is True
+    assert null["breathing_rate_bpm"] == pulsed["breathing_rate_bpm"]
+    with (tmp_path / "null" / "S001" / "S001_T1.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == ("time_s", "resp", *AU_NAMES)
+    assert len(rows) - 1 == int(6.0 * FPS) and all(len(r) == 2 + len(AU_NAMES) for r in rows[1:])
+    # every drawn condition is the pulsed video's, except the pulse's amplitude
+    assert pulsed["params"]["pulse_amplitude"] > 0 and null["params"]["pulse_amplitude"] == 0
+    assert {**null["params"], "pulse_amplitude": None} == {
+        **pulsed["params"],
+        "pulse_amplitude": None,
+    }
+    a = _decode(tmp_path / "pulsed" / "S001" / "S001_T1.mp4").astype(np.float64)
+    b = _decode(tmp_path / "null" / "S001" / "S001_T1.mp4").astype(np.float64)
+    assert 0 < np.abs(a - b).mean() < 5  # the same scene (another seed differs by tens)
+
+
+def test_cli_no_pulse_flag(tmp_path: Path) -> None:
+    code = main(["synth", "--out", str(tmp_path / "null"), "--subjects", "1", "--seconds", "2",
+                 "--size", "96x72", "--no-pulse"])  # fmt: skip
+    assert code == 0
+    manifest = json.loads((tmp_path / "null" / "dataset.json").read_text())
+    assert manifest["arguments"]["pulse"] is False
+    assert json.loads((tmp_path / "null" / "S001" / "S001_T1.json").read_text())["pulse"] is False

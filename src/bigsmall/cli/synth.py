@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1.0,
         help="share of subjects drawn from --faces; the rest are procedural (default 1)",
     )
+    parser.add_argument(
+        "--no-pulse",
+        dest="pulse",
+        action="store_false",
+        help="render no pulse (null videos for calibrating a quality gate; no ppg labels)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     parser.set_defaults(func=run)
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         height=height,
         faces_dir=args.faces,
         face_share=args.face_share,
+        pulse=args.pulse,
     )
     check_arguments(args.out, config, args.overwrite)
     total = config.subjects * config.trials_per_subject

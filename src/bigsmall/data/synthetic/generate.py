@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +60,10 @@ class SynthConfig:
     height: int = 240
     faces_dir: str | None = None
     face_share: float = 1.0
+    #: False renders no pulse at all: null videos for calibrating a rate's quality gate (what
+    #: SNR a model reads off a face without a pulse); the CSV then has no ``ppg`` column and the
+    #: JSON's ``heart_rate_bpm`` is null.
+    pulse: bool = True
 
     def validate(self) -> None:
         if not 0.0 <= self.face_share <= 1.0:
@@ -100,13 +104,20 @@ def _subject_asset(
 
 
 def write_csv(
-    path: Path, signals_ppg: np.ndarray, signals_resp: np.ndarray, au: np.ndarray, fps: float
+    path: Path,
+    signals_ppg: np.ndarray | None,
+    signals_resp: np.ndarray,
+    au: np.ndarray,
+    fps: float,
 ) -> None:
-    """Label CSV (one row per frame), written to a temp name then renamed."""
-    lines = [",".join(CSV_COLUMNS)]
-    for i in range(signals_ppg.shape[0]):
+    """Label CSV (one row per frame; no ``ppg`` column when ``signals_ppg`` is None), written
+    to a temp name then renamed."""
+    columns = [c for c in CSV_COLUMNS if c != "ppg" or signals_ppg is not None]
+    lines = [",".join(columns)]
+    for i in range(signals_resp.shape[0]):
         labels = ",".join(str(int(v)) for v in au[i])
-        lines.append(f"{i / fps:.6f},{signals_ppg[i]:.6f},{signals_resp[i]:.6f},{labels}")
+        ppg = "" if signals_ppg is None else f"{signals_ppg[i]:.6f},"
+        lines.append(f"{i / fps:.6f},{ppg}{signals_resp[i]:.6f},{labels}")
     _write_text(path, "\n".join(lines) + "\n")
 
 
@@ -129,6 +140,8 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
     rng = np.random.default_rng([config.seed, _TRIAL_STREAM, subject, trial])
     asset = _subject_asset(config, subject, rng, face_files)
     params = sample_trial(rng, asset.skin_tone)
+    if not config.pulse:  # same draws as the pulsed video of this seed, without the pulse
+        params = replace(params, pulse_amplitude=0.0)
     n_frames = max(round(config.seconds * config.fps), 1)
     signals = trial_signals(params, n_frames, config.fps, config.height, rng)
     for name in asset.base_aus:  # the still's own expression is present on every frame
@@ -146,7 +159,8 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
     ) as writer:
         for batch in render_frames(asset, params, signals, rng):
             writer.write(batch)
-    write_csv(folder / f"{name}.csv", signals.ppg, signals.resp, signals.au, config.fps)
+    ppg = signals.ppg if config.pulse else None
+    write_csv(folder / f"{name}.csv", ppg, signals.resp, signals.au, config.fps)
     au_rate = {
         k: round(float(v), 4) for k, v in zip(AU_NAMES, signals.au.mean(axis=0), strict=True)
     }
@@ -158,7 +172,8 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
         "frames": n_frames,
         "fps": config.fps,
         "seed": config.seed,
-        "heart_rate_bpm": round(params.heart_rate_bpm, 3),
+        "heart_rate_bpm": round(params.heart_rate_bpm, 3) if config.pulse else None,
+        "pulse": config.pulse,
         "breathing_rate_bpm": round(params.breathing_rate_bpm, 3),
         "skin_tone": None if asset.skin_tone is None else round(asset.skin_tone, 4),
         "skin_rgb": [round(v, 4) for v in asset.skin_rgb],

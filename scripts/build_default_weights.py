@@ -94,7 +94,10 @@ BP4D+-like framing (`crop: bp4d_framing`, stored in the file's metadata).
 
 `bigsmall predict` on the same videos reports only rates whose SNR reaches 0 dB and withholds
 the others with a warning (measure with `python benchmarks/heldout_videos.py
-<work>/data/default_weights_heldout`).
+<work>/data/default_weights_heldout`). Whether the gate is at the right place: the same 16
+videos rendered without any pulse (`bigsmall synth --no-pulse` with the held-out set's
+arguments) show what SNR this network reads off a pulse-less face; a rate below that is not
+evidence of a pulse.
 
 ## AUs on real faces
 {real_faces}

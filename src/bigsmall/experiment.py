@@ -10,6 +10,7 @@ JSON) and Bland–Altman plots. ``run_gradients`` is the paper's Fig. 6D analysi
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import subprocess
 from collections.abc import Callable, Sequence
@@ -86,7 +87,7 @@ def git_revision() -> str:
 def ensure_dataset(cfg: ExperimentConfig, data: DataConfig, log: Log = print) -> Path:
     """The dataset root; generated first when missing and ``data.synthesize`` is set."""
     root = cfg.resolve(data.root)
-    if root.exists():
+    if root.exists() and not data.synthesize:
         return root
     if not data.synthesize:
         raise ConfigError(f"dataset folder {root} does not exist; check data.root in the config")
@@ -100,6 +101,9 @@ def ensure_dataset(cfg: ExperimentConfig, data: DataConfig, log: Log = print) ->
         synth = SynthConfig(**args)
     except TypeError as exc:
         raise ConfigError(f"data.synthesize: {exc}") from None
+    if root.exists():
+        _check_synthetic_arguments(root, synth)
+        return root
     log(f"generating synthetic dataset at {root} ({synth.subjects} subjects × {synth.seconds} s)")
     from tqdm.auto import tqdm
 
@@ -107,6 +111,32 @@ def ensure_dataset(cfg: ExperimentConfig, data: DataConfig, log: Log = print) ->
     with tqdm(total=total, unit="video", desc="synth") as bar:
         generate_dataset(root, synth, workers=workers, progress=bar.update)
     return root
+
+
+def _check_synthetic_arguments(root: Path, synth: Any) -> None:
+    """One-line error when the synthetic dataset at ``root`` was generated with other
+    arguments than ``data.synthesize`` asks for (a stale dataset would be used silently)."""
+    from dataclasses import asdict, fields
+
+    from bigsmall.data.synthetic.generate import SynthConfig
+
+    manifest = root / "dataset.json"
+    if not manifest.is_file():
+        return  # a dataset of the user's own, not generated here
+    try:
+        stored = json.loads(manifest.read_text()).get("arguments", {})
+        known = {f.name for f in fields(SynthConfig)}
+        existing = asdict(SynthConfig(**{k: v for k, v in stored.items() if k in known}))
+    except (ValueError, TypeError, AttributeError):
+        return
+    wanted = json.loads(json.dumps(asdict(synth)))
+    existing = json.loads(json.dumps(existing))
+    changed = sorted(k for k in wanted if wanted[k] != existing.get(k))
+    if changed:
+        raise ConfigError(
+            f"{root} was generated with other synthesize arguments ({', '.join(changed)}); "
+            "delete it to regenerate, or point data.root elsewhere"
+        )
 
 
 def preprocess(

@@ -271,3 +271,59 @@ def test_cli_no_pulse_flag(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "null" / "dataset.json").read_text())
     assert manifest["arguments"]["pulse"] is False
     assert json.loads((tmp_path / "null" / "S001" / "S001_T1.json").read_text())["pulse"] is False
+
+
+def test_default_expression_options_draw_what_they_always_drew() -> None:
+    """The AU options' defaults consume the same random numbers: old seeds, same videos."""
+    from bigsmall.data.synthetic.scene import sample_trial
+
+    implicit = sample_trial(np.random.default_rng(3), 0.4)
+    explicit = sample_trial(np.random.default_rng(3), 0.4, (4.0, 18.0), (0.8, 6.0), 1.0)
+    assert implicit == explicit and 4.0 <= implicit.au_events_per_min <= 18.0
+
+
+@pytest.mark.parametrize(("rate_per_min", "event_sec"), [(10.0, 3.0), (10.0, 1.0), (40.0, 1.5)])
+def test_event_rate_and_duration_set_expression_coverage(
+    rate_per_min: float, event_sec: float
+) -> None:
+    """Poisson events of fixed length D at rate R cover 1 - exp(-R D / 60) of the time."""
+    from bigsmall.data.synthetic.actions import sample_au_timeline
+
+    fps = 10.0
+    n = int(120 * 60 * fps)  # two hours
+    rng = np.random.default_rng(0)
+    timeline = sample_au_timeline(n, fps, rate_per_min, rng, (event_sec, event_sec))
+    covered = float((timeline.max(axis=1) > 0).mean())
+    expected = 1.0 - np.exp(-rate_per_min * event_sec / 60.0)
+    assert covered == pytest.approx(expected, abs=0.03)
+
+
+def test_au_strength_scales_au_fields_not_talking() -> None:
+    rng = np.random.default_rng(0)
+    asset = render_procedural(sample_look(rng), HEIGHT, WIDTH, rng)
+    one, two = build_action_fields(asset), build_action_fields(asset, strength=2.0)
+    talk = len(AU_NAMES)
+    np.testing.assert_allclose(two.offsets[:talk], 2 * one.offsets[:talk], rtol=1e-6)
+    np.testing.assert_allclose(two.shades[:talk], 2 * one.shades[:talk], rtol=1e-6)
+    np.testing.assert_array_equal(two.offsets[talk], one.offsets[talk])
+    np.testing.assert_array_equal(two.teeth, one.teeth)
+    assert np.abs(one.offsets[AU_NAMES.index("AU12")]).max() > 1.0  # px at this size
+
+
+def test_cli_expression_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "dense"
+    code = main(["synth", "--out", str(out), "--subjects", "1", "--seconds", "2",
+                 "--size", "96x72", "--au-events-per-min", "40,60", "--au-event-sec", "0.5,1",
+                 "--au-strength", "2"])  # fmt: skip
+    assert code == 0
+    arguments = json.loads((out / "dataset.json").read_text())["arguments"]
+    assert arguments["au_events_per_min"] == [40.0, 60.0] and arguments["au_strength"] == 2.0
+    params = json.loads((out / "S001" / "S001_T1.json").read_text())["params"]
+    assert 40 <= params["au_events_per_min"] <= 60 and params["au_event_sec"] == [0.5, 1.0]
+    with pytest.raises(SystemExit) as usage:  # not LOW,HIGH: argparse usage error
+        main(["synth", "--out", str(tmp_path / "x"), "--au-event-sec", "3"])
+    assert usage.value.code == 2 and "LOW,HIGH" in capsys.readouterr().err
+    code = main(["synth", "--out", str(tmp_path / "y"), "--au-events-per-min", "9,3"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "LOW <= HIGH" in err[0]
+    assert not (tmp_path / "y").exists()

@@ -15,6 +15,15 @@ def _size(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def _pair(text: str) -> tuple[float, float]:
+    """``LOW,HIGH`` -> (low, high) floats (argparse type)."""
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH (e.g. 4,18), got {text!r}") from None
+    return low, high
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "synth",
@@ -52,6 +61,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="render no pulse (null videos for calibrating a quality gate; no ppg labels)",
     )
+    parser.add_argument(
+        "--au-events-per-min",
+        type=_pair,
+        default=(4.0, 18.0),
+        metavar="LOW,HIGH",
+        help="range of each video's expression-event rate (default 4,18)",
+    )
+    parser.add_argument(
+        "--au-event-sec",
+        type=_pair,
+        default=(0.8, 6.0),
+        metavar="LOW,HIGH",
+        help="range of one expression event's duration in s (default 0.8,6)",
+    )
+    parser.add_argument(
+        "--au-strength",
+        type=float,
+        default=1.0,
+        help="multiplier of every AU's skin displacement and shading (default 1)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     parser.set_defaults(func=run)
@@ -77,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         faces_dir=args.faces,
         face_share=args.face_share,
         pulse=args.pulse,
+        au_events_per_min=args.au_events_per_min,
+        au_event_sec=args.au_event_sec,
+        au_strength=args.au_strength,
     )
     check_arguments(args.out, config, args.overwrite)
     total = config.subjects * config.trials_per_subject

@@ -278,10 +278,14 @@ class ActionFields:
         layer[y0:y1, x0:x1] = warped
 
 
-def build_action_fields(asset: FaceAsset) -> ActionFields:
-    """Fields for the 12 AUs and talking on this face (computed once per trial)."""
+def build_action_fields(asset: FaceAsset, strength: float = 1.0) -> ActionFields:
+    """Fields for the 12 AUs and talking on this face (computed once per trial).
+
+    ``strength`` multiplies every AU's displacement and shading (not talking's)."""
     roi = face_roi(asset)
     pairs = [_fields(asset, AU_ACTIONS[name], roi) for name in AU_NAMES]
+    if strength != 1.0:
+        pairs = [(o * np.float32(strength), s * np.float32(strength), t) for o, s, t in pairs]
     pairs.append(_fields(asset, TALK_ACTIONS, roi))
     x0, y0, x1, y1 = roi
     grid_y, grid_x = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
@@ -307,9 +311,15 @@ def _ramp_profile(n: int, start: int, length: int, ramp: int, peak: float) -> np
 
 
 def sample_au_timeline(
-    n_frames: int, fps: float, events_per_min: float, rng: np.random.Generator
+    n_frames: int,
+    fps: float,
+    events_per_min: float,
+    rng: np.random.Generator,
+    event_sec: tuple[float, float] = (0.8, 6.0),
 ) -> np.ndarray:
-    """AU intensities (T, 12) float32 in [0, 1] from random expression events."""
+    """AU intensities (T, 12) float32 in [0, 1] from random expression events.
+
+    ``events_per_min``: Poisson rate of events; ``event_sec``: (shortest, longest) duration."""
     intensity = np.zeros((n_frames, len(AU_NAMES)), np.float32)
     weights = np.array([e[0] for e in EXPRESSIONS])
     duration_min = n_frames / fps / 60.0
@@ -319,7 +329,7 @@ def sample_au_timeline(
             int(rng.choice(len(EXPRESSIONS), p=weights / weights.sum()))
         ]
         units = list(always) + [name for name, p in sometimes if rng.uniform() < p]
-        length = int(rng.uniform(0.8, 6.0) * fps)
+        length = int(rng.uniform(*event_sec) * fps)
         start = int(rng.integers(-length // 2, n_frames))
         ramp = int(rng.uniform(0.15, 0.7) * fps)
         for name in units:

@@ -83,7 +83,9 @@ def trial_signals(
     resp = breathing_waveform(
         n_frames, fps, params.breathing_rate_bpm, params.breathing_variability, rng
     )
-    intensity = sample_au_timeline(n_frames, fps, params.au_events_per_min, rng)
+    intensity = sample_au_timeline(
+        n_frames, fps, params.au_events_per_min, rng, params.au_event_sec
+    )
     talk = sample_talking(n_frames, fps, params.talk_fraction, rng)
     # open-mouthed smiles (lips part, teeth show: AU25, not labelled) in some trials
     open_smile = float(rng.uniform(0.3, 0.8)) if rng.uniform() < _OPEN_SMILE_PROB else 0.0
@@ -126,7 +128,7 @@ def render_frames(
     """Yield (B, H, W, 3) uint8 RGB frame batches of the trial."""
     height, width = asset.height, asset.width
     n_frames = signals.ppg.shape[0]
-    fields = build_action_fields(asset)
+    fields = build_action_fields(asset, params.au_strength)
     photo = asset.background is None
     alpha3 = np.repeat(asset.alpha[..., None], 3, axis=2).astype(np.float32)
     base = np.ascontiguousarray(asset.person * alpha3, dtype=np.float32)

@@ -64,6 +64,21 @@ class SynthConfig:
     #: SNR a model reads off a face without a pulse); the CSV then has no ``ppg`` column and the
     #: JSON's ``heart_rate_bpm`` is null.
     pulse: bool = True
+    #: Range of each trial's expression-event rate (events per minute).
+    au_events_per_min: tuple[float, float] = (4.0, 18.0)
+    #: Range of one expression event's duration (s).
+    au_event_sec: tuple[float, float] = (0.8, 6.0)
+    #: Multiplier of every AU's displacement and shading (1 = the default, FACS-B-like look).
+    au_strength: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("au_events_per_min", "au_event_sec"):
+            value = getattr(self, name)
+            try:
+                low, high = (float(v) for v in value)
+            except (TypeError, ValueError):
+                raise DatasetError(f"synth: {name} must be two numbers LOW,HIGH") from None
+            object.__setattr__(self, name, (low, high))
 
     def validate(self) -> None:
         if not 0.0 <= self.face_share <= 1.0:
@@ -74,6 +89,14 @@ class SynthConfig:
             raise DatasetError("synth: --seconds and --fps must be positive")
         if self.width % 2 or self.height % 2 or min(self.width, self.height) < 64:
             raise DatasetError(f"synth: --size {self.width}x{self.height} must be even, >= 64 px")
+        low, high = self.au_events_per_min
+        if not 0.0 <= low <= high:
+            raise DatasetError("synth: --au-events-per-min needs 0 <= LOW <= HIGH")
+        low, high = self.au_event_sec
+        if not 0.0 < low <= high:
+            raise DatasetError("synth: --au-event-sec needs 0 < LOW <= HIGH")
+        if not 0.0 <= self.au_strength <= 4.0:
+            raise DatasetError("synth: --au-strength must be between 0 and 4")
 
 
 def subject_id(index: int) -> str:
@@ -139,7 +162,9 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
         face_files = list_face_files(config.faces_dir)
     rng = np.random.default_rng([config.seed, _TRIAL_STREAM, subject, trial])
     asset = _subject_asset(config, subject, rng, face_files)
-    params = sample_trial(rng, asset.skin_tone)
+    params = sample_trial(
+        rng, asset.skin_tone, config.au_events_per_min, config.au_event_sec, config.au_strength
+    )
     if not config.pulse:  # same draws as the pulsed video of this seed, without the pulse
         params = replace(params, pulse_amplitude=0.0)
     n_frames = max(round(config.seconds * config.fps), 1)

@@ -13,7 +13,9 @@ Ranges (drawn independently per trial with :func:`sample_trial`):
 - lighting gain 0.55-1.25, colour temperature 2700-8000 K, slow drift of intensity and of a
   directional gradient, occasional flicker (15% of trials: 1-3% mains-alias ripple) and steps;
 - camera: auto-exposure strength 0-0.7, sensor noise 0.5-4 grey levels, H.264 crf 18-35;
-- expressions 0-8 events/min; talking in 35% of trials.
+- expressions 4-18 events/min of 0.8-6 s each at FACS-B-like strength by default (denser,
+  shorter or stronger with ``au_events_per_min``, ``au_event_sec``, ``au_strength``);
+  talking in 35% of trials.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ class TrialParams:
     crf: int
     au_events_per_min: float
     talk_fraction: float
+    #: Shortest and longest expression event (s).
+    au_event_sec: tuple[float, float] = (0.8, 6.0)
+    #: Multiplier of every AU's skin displacement and shading (1 = the default appearance).
+    au_strength: float = 1.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -72,8 +78,18 @@ def _rate(rng: np.random.Generator, mean: float, std: float, low: float, high: f
     return float(rng.uniform(low, high))
 
 
-def sample_trial(rng: np.random.Generator, skin_tone: float | None) -> TrialParams:
-    """Draw one trial's conditions (``skin_tone`` 0..1 lowers the pulse amplitude when dark)."""
+def sample_trial(
+    rng: np.random.Generator,
+    skin_tone: float | None,
+    au_events_per_min: tuple[float, float] = (4.0, 18.0),
+    au_event_sec: tuple[float, float] = (0.8, 6.0),
+    au_strength: float = 1.0,
+) -> TrialParams:
+    """Draw one trial's conditions (``skin_tone`` 0..1 lowers the pulse amplitude when dark).
+
+    ``au_events_per_min``: range the trial's expression-event rate is drawn from;
+    ``au_event_sec``: range of each event's duration; ``au_strength``: AU appearance multiplier.
+    The defaults draw exactly what earlier versions drew (same seed, same videos)."""
     tone = 0.5 if skin_tone is None else skin_tone
     use_real = bool(real_ppg_runs()) and rng.uniform() < 0.4
     return TrialParams(
@@ -95,8 +111,10 @@ def sample_trial(rng: np.random.Generator, skin_tone: float | None) -> TrialPara
         auto_exposure=float(rng.uniform(0.0, 0.7)),
         noise_std=float(rng.uniform(0.5, 4.0)),
         crf=int(rng.integers(18, 36)),
-        au_events_per_min=float(rng.uniform(4.0, 18.0)),
+        au_events_per_min=float(rng.uniform(*au_events_per_min)),
         talk_fraction=float(rng.uniform(0.2, 0.7)) if rng.uniform() < 0.35 else 0.0,
+        au_event_sec=(float(au_event_sec[0]), float(au_event_sec[1])),
+        au_strength=float(au_strength),
     )
 
 

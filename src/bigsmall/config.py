@@ -54,6 +54,25 @@ class DataConfig:
     split_seed: int = 0
     synthesize: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.synthesize:
+            return
+        from bigsmall.data.synthetic.generate import SynthConfig
+        from bigsmall.errors import DatasetError
+
+        allowed = {f.name for f in dataclasses.fields(SynthConfig)} | {"workers"}
+        unknown = sorted(set(self.synthesize) - allowed)
+        if unknown:
+            raise ValueError(
+                f"synthesize: unknown key {unknown[0]!r}; "
+                f"allowed keys: {', '.join(sorted(allowed))}"
+            )
+        args = {k: v for k, v in self.synthesize.items() if k != "workers"}
+        try:
+            SynthConfig(**args).validate()
+        except (DatasetError, TypeError) as exc:
+            raise ValueError(f"synthesize: {exc}") from None
+
 
 @dataclass(frozen=True)
 class ModelConfig:

@@ -30,3 +30,13 @@ def test_generated_once_then_reused_or_refused(
         ensure_dataset(stale, stale.data, log=lambda _: None)
     (root / "dataset.json").unlink()  # not generated here: the user's own data, used as is
     assert ensure_dataset(stale, stale.data, log=lambda _: None) == root
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("data.synthesize.au_strenth=2", "unknown key 'au_strenth'"),
+    ("data.synthesize.au_event_sec=[3,1]", "0 < LOW <= HIGH"),
+    ("data.synthesize.subjects=0", "at least 1"),
+])  # fmt: skip
+def test_synthesize_arguments_validated_on_load(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(CONFIG, [override])

@@ -28,9 +28,11 @@ from bigsmall.experiment import build_model, preprocess, split_ids
 from bigsmall.models.weights import read_safetensors
 
 
-def _scores(model: torch.nn.Module, dataset: WindowDataset) -> tuple[list, list]:
+def _scores(
+    model: torch.nn.Module, dataset: WindowDataset, device: str = "cpu"
+) -> tuple[list, list]:
     """Per-recording (T, 12) AU logits and (T, 12) labels."""
-    outputs = predict_dataset(model, dataset, device="cpu", progress=False)
+    outputs = predict_dataset(model, dataset, device=device, progress=False)
     logits, labels = [], []
     for rec in dataset.recordings():
         out = outputs[rec.id].au
@@ -45,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config")
     parser.add_argument("--fold", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     args = parser.parse_args(argv)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     cfg = load_config(args.config, args.set)
     weights = cfg.resolve(cfg.paths.runs) / cfg.name / f"fold{args.fold}" / "checkpoints"
     weights = weights / "last.safetensors"
@@ -57,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     train_ids, test_ids = split_ids(cfg, cache_dir, args.fold)
     model = build_model(cfg)
     model.load_state_dict(read_safetensors(weights))
-    model.eval()
+    model.to(device).eval()
     names = tuple(cfg.preprocess.au_names)
     rows = {}
     for part, ids in (("train", train_ids), ("test", test_ids)):
-        logits, labels = _scores(model, WindowDataset(cache_dir, ids, big_frames="first"))
+        logits, labels = _scores(model, WindowDataset(cache_dir, ids, big_frames="first"), device)
         pooled_logits, pooled_labels = np.concatenate(logits), np.concatenate(labels)
         within = [
             np.nanmean([roc_auc(lo[:, k], la[:, k]) for lo, la in zip(logits, labels, strict=True)])

@@ -107,6 +107,10 @@ evidence of a pulse.
   a benchmark. No licensed dataset (BP4D+, UBFC-rPPG, PURE, DISFA) was available to test on.
 - Pulse and breathing were learnt from injected signals on still photos and procedural faces:
   real skin, real motion and real cameras differ; check `signal_quality` and `warnings`.
+- AUs do not transfer to real faces: on 61 further real faces (test data of 12 registry
+  packages, about 45 people; checked 2026-11-26, not part of this build) AU12 separates smiles
+  with balanced accuracy 0.41 (Big_AU 0.43), and a linear probe on the AU hidden layer does not
+  transfer across people (0.68 leaving one person out, 0.37 on the 8 held-out stills).
 
 ## Config
 ```yaml

@@ -22,14 +22,16 @@ import torch
 
 from bigsmall.config import load_config
 from bigsmall.data.dataset import WindowDataset
+from bigsmall.errors import ConfigError
 from bigsmall.evaluation.metrics import au_metrics, roc_auc
 from bigsmall.evaluation.predict import predict_dataset
 from bigsmall.experiment import build_model, preprocess, split_ids
 from bigsmall.models.weights import read_safetensors
+from bigsmall.training.distributed import resolve_device
 
 
 def _scores(
-    model: torch.nn.Module, dataset: WindowDataset, device: str = "cpu"
+    model: torch.nn.Module, dataset: WindowDataset, device: torch.device
 ) -> tuple[list, list]:
     """Per-recording (T, 12) AU logits and (T, 12) labels."""
     outputs = predict_dataset(model, dataset, device=device, progress=False)
@@ -49,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     args = parser.parse_args(argv)
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = resolve_device(args.device)
+    except ConfigError as exc:
+        print(f"au_generalisation: {exc}", file=sys.stderr)
+        return 2
     cfg = load_config(args.config, args.set)
     weights = cfg.resolve(cfg.paths.runs) / cfg.name / f"fold{args.fold}" / "checkpoints"
     weights = weights / "last.safetensors"

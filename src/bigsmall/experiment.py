@@ -87,20 +87,17 @@ def git_revision() -> str:
 def ensure_dataset(cfg: ExperimentConfig, data: DataConfig, log: Log = print) -> Path:
     """The dataset root; generated first when missing and ``data.synthesize`` is set."""
     root = cfg.resolve(data.root)
-    if root.exists() and not data.synthesize:
-        return root
     if not data.synthesize:
+        if root.exists():
+            return root
         raise ConfigError(f"dataset folder {root} does not exist; check data.root in the config")
     from bigsmall.data.synthetic.generate import SynthConfig, generate_dataset
 
-    args = dict(data.synthesize)
+    args = dict(data.synthesize)  # keys and values validated when the config was loaded
     workers = int(args.pop("workers", 2))
     if args.get("faces_dir"):
         args["faces_dir"] = str(cfg.resolve(str(args["faces_dir"])))
-    try:
-        synth = SynthConfig(**args)
-    except TypeError as exc:
-        raise ConfigError(f"data.synthesize: {exc}") from None
+    synth = SynthConfig(**args)
     if root.exists():
         _check_synthetic_arguments(root, synth)
         return root

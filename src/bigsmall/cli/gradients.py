@@ -21,8 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bigsmall.config import load_config
     from bigsmall.experiment import run_gradients
+    from bigsmall.training.allocator import keep_freed_memory
 
     cfg = load_config(args.config, args.overrides)
+    keep_freed_memory()
     run_gradients(
         cfg, fold=args.fold or 1, epochs=args.epochs, batches=args.batches, device=args.device
     )

@@ -44,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
 
     from bigsmall.config import load_config
     from bigsmall.experiment import dry_run, json_safe, run_experiment
+    from bigsmall.training.allocator import keep_freed_memory
 
     cfg = load_config(args.config, args.overrides)
+    keep_freed_memory()  # CPU training steps ~1.4x faster (see the module)
     if args.dry_run:
         print(yaml.safe_dump(json_safe(cfg.as_dict()), sort_keys=False), end="")
         print(yaml.safe_dump(json_safe(dry_run(cfg)), sort_keys=False), end="")

@@ -185,6 +185,12 @@ def folds_of(cfg: ExperimentConfig, only: int | None = None) -> list[int]:
 def build_model(cfg: ExperimentConfig) -> torch.nn.Module:
     """The configured model, initialised as ``model.init`` says."""
     model = create_model(cfg.model.name, **cfg.model.kwargs)
+    tasks = tuple(getattr(model, "tasks", ()))
+    if cfg.train.warmup_epochs and not set(cfg.train.warmup_tasks) & set(tasks):
+        raise ConfigError(
+            f"train.warmup_tasks {list(cfg.train.warmup_tasks)} name none of "
+            f"{cfg.model.name}'s tasks {list(tasks)}"
+        )
     init = cfg.expand(cfg.model.init) if cfg.model.init else ""
     if init:
         trio = trio_spec(cfg, init, "model.init")

@@ -107,3 +107,21 @@ def test_trio_spec_fold_must_be_a_number(tmp_path: Path) -> None:
     assert trio_spec(cfg, "w.safetensors", "k") is None
     with pytest.raises(ConfigError, match=r"model\.teacher 'trio:w@one': the fold after '@'"):
         build_teacher(cfg)
+
+
+def test_warmup_is_validated(tmp_path: Path) -> None:
+    from bigsmall.experiment import build_model
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntrain: {epochs: 3, warmup_epochs: 3}\n")
+    with pytest.raises(ConfigError, match=r"train: warmup_epochs must be in \[0, epochs - 1\]"):
+        load_config(bad)
+    bad.write_text("name: x\ntrain: {epochs: 3, warmup_epochs: 1, warmup_tasks: [hr]}\n")
+    with pytest.raises(ConfigError, match="warmup_tasks must be a non-empty subset"):
+        load_config(bad)
+    pulse_only = tmp_path / "p.yaml"
+    pulse_only.write_text(
+        "name: x\nmodel: {name: deepphys}\ntrain: {epochs: 3, warmup_epochs: 1}\n"
+    )
+    with pytest.raises(ConfigError, match=r"train\.warmup_tasks \['au'\] name none of deepphys"):
+        build_model(load_config(pulse_only))

@@ -142,3 +142,57 @@ def test_teacher_au_big_only_repeats_per_window() -> None:
     assert torch.equal(target[0::3], target[1::3]) and torch.equal(target[0::3], target[2::3])
     expected = torch.sigmoid(teacher.heads(teacher.big_branch(batch["big"][:, 0])).au)
     assert torch.allclose(target[0::3], expected)
+
+
+def test_warmup_trains_only_its_tasks_then_all(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = create_model("bigsmall_tiny_test")
+    snapshots: list[dict[str, torch.Tensor]] = [
+        {k: v.clone() for k, v in model.state_dict().items()}
+    ]
+
+    def keep(_epoch: int, m: torch.nn.Module) -> None:
+        snapshots.append({k: v.clone() for k, v in m.state_dict().items()})
+
+    result = fit(
+        model,
+        ToyWindows(),
+        _settings(epochs=2, warmup_epochs=1, warmup_tasks=("au",)),
+        tmp_path,
+        loss_fn=_loss(),
+        progress=False,
+        on_epoch_end=keep,
+    )
+    start, warm, joint = snapshots
+
+    def changed(a: dict, b: dict, prefix: str) -> bool:
+        return any(not torch.equal(a[k], b[k]) for k in a if k.startswith(prefix))
+
+    # Warm-up epoch: the AU head and the shared branches move; the pulse/breathing heads do not.
+    assert changed(start, warm, "au_fc") and changed(start, warm, "big_conv1")
+    assert not changed(start, warm, "bvp_fc") and not changed(start, warm, "resp_fc")
+    # Then every task trains.
+    assert changed(warm, joint, "bvp_fc") and changed(warm, joint, "resp_fc")
+    first = result["history"][0]
+    assert first["loss"] == pytest.approx(first["loss_au"])  # trained on the AU loss alone
+    assert first["loss_bvp"] > 0 and first["loss_resp"] > 0  # still logged
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"epochs": 2, "warmup_epochs": 2}, "warmup_epochs must be in"),
+        ({"warmup_epochs": 1, "warmup_tasks": ("pulse",)}, "warmup_tasks must be"),
+        ({"warmup_epochs": 1, "warmup_tasks": ()}, "warmup_tasks must be"),
+    ],
+)
+def test_warmup_settings_are_validated(kw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _settings(**kw)
+
+
+def test_warmup_on_a_model_without_those_tasks_is_refused(tmp_path: Path) -> None:
+    model = create_model("bigsmall_tiny_test", tasks=("bvp", "resp"))
+    with pytest.raises(ValueError, match="name none of the model's tasks"):
+        fit(model, ToyWindows(), _settings(warmup_epochs=1), tmp_path, loss_fn=_loss(),
+            progress=False)  # fmt: skip

@@ -32,7 +32,7 @@ from bigsmall.training.distributed import (
     resolve_device,
 )
 from bigsmall.training.gradients import pcgrad_backward, shared_parameters
-from bigsmall.training.losses import MultiTaskLoss
+from bigsmall.training.losses import DISTILL_TASK, MultiTaskLoss
 from bigsmall.training.settings import TrainSettings
 from bigsmall.version import __version__
 
@@ -108,10 +108,13 @@ def train_one_epoch(
     progress: bool = True,
     description: str = "train",
     teacher: nn.Module | None = None,
+    active_tasks: tuple[str, ...] | None = None,
 ) -> dict[str, float]:
     """One pass over ``loader``; returns the mean total and per-task losses.
 
-    ``teacher``: a model whose AU probabilities become ``au_teacher`` distillation targets."""
+    ``teacher``: a model whose AU probabilities become ``au_teacher`` distillation targets.
+    ``active_tasks``: train only these tasks' losses (all when ``None``); the others are still
+    computed and logged."""
     net.train()
     use_amp = settings.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -124,7 +127,12 @@ def train_one_epoch(
             if teacher is not None:
                 targets["au_teacher"] = teacher_au(teacher, batch)
             outputs = net(*_inputs(batch))
-            losses = loss_fn.task_losses(tuple(outputs), targets)
+            logged = loss_fn.task_losses(tuple(outputs), targets)
+            losses = logged
+            if active_tasks is not None:
+                losses = {k: v for k, v in logged.items() if _task_of(k) in active_tasks}
+                if not losses:  # e.g. a warm-up batch without labels for its tasks
+                    continue
             total = loss_fn.combine(losses)
         optimizer.zero_grad(set_to_none=True)
         if settings.gradient_method == "pcgrad" and shared and len(losses) > 1:
@@ -141,9 +149,14 @@ def train_one_epoch(
             scaler.update()
         steps += 1
         sums["loss"] = sums.get("loss", 0.0) + float(total.detach())
-        for name, value in losses.items():
+        for name, value in logged.items():
             sums[f"loss_{name}"] = sums.get(f"loss_{name}", 0.0) + float(value.detach())
     return {k: v / max(steps, 1) for k, v in sums.items()}
+
+
+def _task_of(loss_name: str) -> str:
+    """The task a loss term trains ("au_distill" → "au")."""
+    return "au" if loss_name == DISTILL_TASK else loss_name
 
 
 @torch.no_grad()
@@ -214,6 +227,10 @@ def fit(
     if teacher is not None:
         teacher.to(device).eval().requires_grad_(False)
     tasks = tuple(getattr(model, "tasks", ()))
+    if settings.warmup_epochs and not set(settings.warmup_tasks) & set(tasks):
+        raise ValueError(
+            f"warmup_tasks {settings.warmup_tasks} name none of the model's tasks {tasks}"
+        )
     params = list(model.parameters()) + list(loss_fn.parameters())
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     ckpt = run_dir / "checkpoints" / "last"
@@ -261,8 +278,10 @@ def fit(
             tasks,
             shared,
             progress=progress and info.is_main,
-            description=f"epoch {epoch + 1}/{settings.epochs}",
+            description=f"epoch {epoch + 1}/{settings.epochs}"
+            + (" (warm-up)" if epoch < settings.warmup_epochs else ""),
             teacher=teacher,
+            active_tasks=settings.warmup_tasks if epoch < settings.warmup_epochs else None,
         )
         metrics = {k: all_reduce_mean(v, info) for k, v in metrics.items()}
         if val_set is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bigsmall.constants import TASKS
+
 #: Ways to combine the per-task losses into one update.
 GRADIENT_METHODS: tuple[str, ...] = ("sum", "pcgrad", "uncertainty")
 #: Where the AU ``pos_weight`` comes from: the reference's fixed BP4D+ values, the training
@@ -31,6 +33,10 @@ class TrainSettings:
         num_workers: DataLoader worker processes.
         au_distill_weight: weight of the AU distillation loss against a teacher's AU
             probabilities (0: off; the teacher is given to :func:`bigsmall.training.loop.fit`).
+        warmup_epochs: the first ``warmup_epochs`` of ``epochs`` train only ``warmup_tasks``
+            (beyond the paper: lets a task that the others' gradients drown in the shared
+            branch, e.g. the AUs in the Big branch, learn first; 0: off).
+        warmup_tasks: the tasks trained during the warm-up epochs.
     """
 
     epochs: int = 5
@@ -47,6 +53,8 @@ class TrainSettings:
     amp: bool = True
     num_workers: int = 0
     au_distill_weight: float = 0.0
+    warmup_epochs: int = 0
+    warmup_tasks: tuple[str, ...] = ("au",)
 
     def __post_init__(self) -> None:
         if self.gradient_method not in GRADIENT_METHODS:
@@ -59,5 +67,13 @@ class TrainSettings:
             )
         if self.au_distill_weight < 0:
             raise ValueError("au_distill_weight must be >= 0")
+        if not 0 <= self.warmup_epochs < self.epochs:
+            raise ValueError(
+                f"warmup_epochs must be in [0, epochs - 1] = [0, {self.epochs - 1}], "
+                f"got {self.warmup_epochs}"
+            )
+        unknown = sorted(set(self.warmup_tasks) - set(TASKS))
+        if unknown or not self.warmup_tasks:
+            raise ValueError(f"warmup_tasks must be a non-empty subset of {TASKS}, got {unknown}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")

@@ -114,7 +114,8 @@ def test_warmup_is_validated(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ntrain: {epochs: 3, warmup_epochs: 3}\n")
-    with pytest.raises(ConfigError, match=r"train: warmup_epochs must be in \[0, epochs - 1\]"):
+    below = r"train: warmup_epochs \(3\) must be >= 0 and below epochs \(3\); lower"
+    with pytest.raises(ConfigError, match=below):
         load_config(bad)
     bad.write_text("name: x\ntrain: {epochs: 3, warmup_epochs: 1, warmup_tasks: [hr]}\n")
     with pytest.raises(ConfigError, match="warmup_tasks must be a non-empty subset"):

@@ -1,4 +1,5 @@
-"""End to end on the built-in synthetic data: synth → preprocess → train 1 epoch → evaluate."""
+"""End to end on the built-in synthetic data: synth → preprocess → train (1 warm-up epoch +
+1 joint epoch) → evaluate."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "data.synthesize.width=160",
         "data.synthesize.height=120",
         "data.folds=2",
-        "train.epochs=1",
+        "train.epochs=2",
+        "train.warmup_epochs=1",  # the config's AU warm-up, kept in miniature
         "train.batch_size=8",
         "model.name=bigsmall_tiny_test",
         "preprocess.big_size=[32,32]",
@@ -51,5 +53,13 @@ def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # with the generator's ground truth (FFT resolution of a 6 s clip is ~3.5 bpm).
     ref = float(per_recording[0]["hr_ref_bpm"])
     assert ref == pytest.approx(truth["heart_rate_bpm"], abs=4.0)
-    assert (run / "config.yaml").is_file() and (run / "metrics.csv").is_file()
+    assert (run / "config.yaml").is_file()
+    epochs = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(e["epoch"]) for e in epochs] == [1, 2]
+    au_weight = 2.0  # the config's train.task_weights.au
+    warm, joint = ({k: float(v) for k, v in e.items()} for e in epochs)
+    assert warm["loss"] == pytest.approx(au_weight * warm["loss_au"])  # warm-up: AU loss only
+    assert joint["loss"] == pytest.approx(
+        au_weight * joint["loss_au"] + joint["loss_bvp"] + joint["loss_resp"]
+    )  # then every task
     assert "Method" in (run / "results.md").read_text()

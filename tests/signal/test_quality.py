@@ -36,6 +36,14 @@ def test_snr_value_for_known_mix() -> None:
     assert snr_db(x, FS, 1.0, HR_BAND_HZ) == pytest.approx(0.0, abs=0.5)
 
 
+def test_snr_without_noise_bins_is_large_and_finite() -> None:
+    """A band lying wholly within ±0.1 Hz of f0 has no noise power: no overflow, no inf."""
+    x = 100.0 * np.sin(2 * np.pi * F0_HZ * T_SEC)
+    with np.errstate(all="raise"):
+        value = snr_db(x, FS, F0_HZ, band_hz=(1.15, 1.25))
+    assert np.isfinite(value) and value > 1000.0
+
+
 def test_pearson() -> None:
     x = simulate_ppg(20.0, FS, 70.0, seed=0)
     assert pearson(x, 3 * x + 1) == pytest.approx(1.0)

@@ -181,7 +181,7 @@ def test_warmup_trains_only_its_tasks_then_all(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"epochs": 2, "warmup_epochs": 2}, "warmup_epochs must be in"),
+        ({"epochs": 2, "warmup_epochs": 2}, r"warmup_epochs \(2\) must be >= 0 and below epochs"),
         ({"warmup_epochs": 1, "warmup_tasks": ("pulse",)}, "warmup_tasks must be"),
         ({"warmup_epochs": 1, "warmup_tasks": ()}, "warmup_tasks must be"),
     ],

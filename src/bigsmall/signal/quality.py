@@ -33,8 +33,8 @@ def snr_db(
         near |= np.abs(freqs_hz - harmonic * f0_hz) <= SNR_HALF_WIDTH_HZ
     signal_power = power[near].sum()
     noise_power = power[band_mask(freqs_hz, band) & ~near].sum()
-    tiny = np.finfo(np.float64).tiny
-    return float(10.0 * np.log10(max(signal_power, tiny) / max(noise_power, tiny)))
+    tiny = np.finfo(np.float64).tiny  # a band without noise bins gives a large finite SNR
+    return float(10.0 * (np.log10(max(signal_power, tiny)) - np.log10(max(noise_power, tiny))))
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:

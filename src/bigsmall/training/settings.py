@@ -69,8 +69,8 @@ class TrainSettings:
             raise ValueError("au_distill_weight must be >= 0")
         if not 0 <= self.warmup_epochs < self.epochs:
             raise ValueError(
-                f"warmup_epochs must be in [0, epochs - 1] = [0, {self.epochs - 1}], "
-                f"got {self.warmup_epochs}"
+                f"warmup_epochs ({self.warmup_epochs}) must be >= 0 and below epochs "
+                f"({self.epochs}); lower warmup_epochs with epochs"
             )
         unknown = sorted(set(self.warmup_tasks) - set(TASKS))
         if unknown or not self.warmup_tasks:

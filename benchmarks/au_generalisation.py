@@ -27,6 +27,7 @@ from bigsmall.evaluation.metrics import au_metrics, roc_auc
 from bigsmall.evaluation.predict import predict_dataset
 from bigsmall.experiment import build_model, preprocess, split_ids
 from bigsmall.models.weights import read_safetensors
+from bigsmall.training.allocator import keep_freed_memory
 from bigsmall.training.distributed import resolve_device
 
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     args = parser.parse_args(argv)
+    keep_freed_memory()
     try:
         device = resolve_device(args.device)
     except ConfigError as exc:

@@ -443,7 +443,13 @@ def run_gradients(
     Trains ``epochs`` epochs, then averages each task's gradient over ``batches`` batches of the
     training set and reports the pairwise angles (degrees); writes ``gradients.csv``/``.png``.
     """
-    train_settings = dataclasses.replace(cfg.train, epochs=epochs)
+    # The config's warm-up is cut to leave at least one epoch on every task (the paper measures
+    # the angles after its first, joint, epoch).
+    warmup = min(cfg.train.warmup_epochs, epochs - 1)
+    if warmup < cfg.train.warmup_epochs:
+        log(f"gradients: train.warmup_epochs {cfg.train.warmup_epochs} -> {warmup} "
+            f"for {epochs} epoch(s)")  # fmt: skip
+    train_settings = dataclasses.replace(cfg.train, epochs=epochs, warmup_epochs=warmup)
     if device is not None:
         train_settings = dataclasses.replace(train_settings, device=device)
     cache_dir = preprocess(cfg, log=log)

@@ -7,14 +7,25 @@ import argparse
 from bigsmall.cli.run import add_config_arguments
 
 
+def _positive(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "gradients",
         help="angles between per-task gradients of the shared parameters (paper Fig. 6D)",
     )
     add_config_arguments(parser)
-    parser.add_argument("--epochs", type=int, default=1, help="train this many epochs first")
-    parser.add_argument("--batches", type=int, default=20, help="batches averaged per task")
+    parser.add_argument(
+        "--epochs", type=_positive, default=1, help="train this many epochs first (>= 1)"
+    )
+    parser.add_argument(
+        "--batches", type=_positive, default=20, help="batches averaged per task (>= 1)"
+    )
     parser.set_defaults(func=run)
 
 

@@ -111,6 +111,9 @@ evidence of a pulse.
   packages, about 45 people; checked 2026-11-26, not part of this build) AU12 separates smiles
   with balanced accuracy 0.41 (Big_AU 0.43), and a linear probe on the AU hidden layer does not
   transfer across people (0.68 leaving one person out, 0.37 on the 8 held-out stills).
+- Training longer does not help: the same schedule continued from epoch 8 to 14 (measured
+  2026-11-26) read the held-out videos worse — HR MAE 8.13 (ρ 0.51, SNR −2.67 dB) against 3.96,
+  BR MAE 0.77 against 0.66 — so the build keeps 8 epochs.
 
 ## Config
 ```yaml

@@ -77,12 +77,15 @@ from bigsmall.training.losses import MultiTaskLoss
 from bigsmall.training.settings import TrainSettings
 torch.manual_seed(0)
 model = create_model("bigsmall_tiny_test")
-s = TrainSettings(epochs=2, batch_size=16, seed=3, device="cpu")
+s = TrainSettings(epochs=2, batch_size=16, seed=3, device="cpu", warmup_epochs=1)
+bvp0 = model.bvp_fc1.weight.detach().clone()
+moved = []  # per epoch: did the pulse head move (not during the AU warm-up)?
 r = fit(model, ToyWindows(), s, {run!r}, loss_fn=MultiTaskLoss({{"au": 1, "bvp": 1, "resp": 1}}),
-        progress=False)
+        progress=False, on_epoch_end=lambda e, m: moved.append(
+            not torch.equal(m.bvp_fc1.weight, bvp0)))
 rank = torch.distributed.get_rank()
 with open({run!r} + f"/rank{{rank}}.txt", "w") as f:  # ranks' stdout lines can interleave
-    f.write(f"{{torch.distributed.get_world_size()}} {{r['epoch']}}")
+    f.write(f"{{torch.distributed.get_world_size()}} {{r['epoch']}} {{moved}}")
 """
 
 
@@ -98,7 +101,7 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=170,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert [(run / f"rank{k}.txt").read_text() for k in (0, 1)] == ["2 2", "2 2"]
+    assert [(run / f"rank{k}.txt").read_text() for k in (0, 1)] == ["2 2 [False, True]"] * 2
     assert (run / "checkpoints" / "last.safetensors").is_file()
 
 

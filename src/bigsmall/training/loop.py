@@ -134,6 +134,10 @@ def train_one_epoch(
                 if not losses:  # e.g. a warm-up batch without labels for its tasks
                     continue
             total = loss_fn.combine(losses)
+            if len(losses) < len(logged) and isinstance(net, nn.parallel.DistributedDataParallel):
+                # DDP waits for a gradient of every parameter used in forward: the idle heads
+                # get exact zeros (Adam then moves them by exactly 0 as well).
+                total = total + 0.0 * sum(v for k, v in logged.items() if k not in losses)
         optimizer.zero_grad(set_to_none=True)
         if settings.gradient_method == "pcgrad" and shared and len(losses) > 1:
             pcgrad_backward(losses, shared)

@@ -191,6 +191,10 @@ def build_model(cfg: ExperimentConfig) -> torch.nn.Module:
             f"train.warmup_tasks {list(cfg.train.warmup_tasks)} name none of "
             f"{cfg.model.name}'s tasks {list(tasks)}"
         )
+    if cfg.train.warmup_route_branches and not hasattr(model, "route_gradients"):
+        raise ConfigError(
+            f"train.warmup_route_branches needs a two-branch BigSmall model, not {cfg.model.name}"
+        )
     init = cfg.expand(cfg.model.init) if cfg.model.init else ""
     if init:
         trio = trio_spec(cfg, init, "model.init")

@@ -126,3 +126,10 @@ def test_warmup_is_validated(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"train\.warmup_tasks \['au'\] name none of deepphys"):
         build_model(load_config(pulse_only))
+    routed = tmp_path / "r.yaml"
+    routed.write_text(
+        "name: x\nmodel: {name: deepphys}\ntrain: {epochs: 3, warmup_epochs: 1, "
+        "warmup_tasks: [bvp], warmup_route_branches: true}\n"
+    )
+    with pytest.raises(ConfigError, match="warmup_route_branches needs a two-branch BigSmall"):
+        build_model(load_config(routed))

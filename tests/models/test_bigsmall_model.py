@@ -206,3 +206,24 @@ def test_torch_windows_model_matches_forward() -> None:
     assert next(m.parameters()).is_contiguous()  # the original model is untouched
     with pytest.raises(ValueError, match="expected 5 windows"):
         fast(big[:: m.n_segment], small[:-1])
+
+
+@pytest.mark.parametrize("windows", [True, False])
+def test_route_gradients_keeps_outputs_and_sends_each_loss_to_its_branch(windows: bool) -> None:
+    torch.manual_seed(0)
+    model = create_model("bigsmall_tiny_test", big_downsample=windows).eval()  # no dropout
+    n = model.n_segment
+    big = torch.randn(2 * n, 3, model.big_size, model.big_size)
+    small = torch.randn(2 * n, 3, model.small_size, model.small_size)
+    plain = model(big, small)
+    model.route_gradients = True
+    routed = model(big, small)
+    for a, b in zip(plain, routed, strict=True):
+        assert torch.equal(a, b)  # forward values unchanged
+    routes = (("au", "big_conv1", "small_conv1"), ("bvp", "small_conv1", "big_conv1"),
+              ("resp", "small_conv1", "big_conv1"))  # fmt: skip
+    for task, own, other in routes:
+        model.zero_grad(set_to_none=True)
+        getattr(model(big, small), task).square().mean().backward()
+        assert getattr(model, own).weight.grad.abs().sum() > 0, task
+        assert getattr(model, other).weight.grad is None, task

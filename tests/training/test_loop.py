@@ -199,3 +199,40 @@ def test_warmup_on_a_model_without_those_tasks_is_refused(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="name none of the model's tasks"):
         fit(model, ToyWindows(), _settings(warmup_epochs=1), tmp_path, loss_fn=_loss(),
             progress=False)  # fmt: skip
+
+
+def test_warmup_with_routed_branches(tmp_path: Path) -> None:
+    """Warm-up on the pulse and breathing with routing: only the Small branch (and those heads)
+    learn; afterwards routing is off and the Big branch learns too."""
+    torch.manual_seed(0)
+    model = create_model("bigsmall_tiny_test")
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    after: list[dict[str, torch.Tensor]] = []
+    routed: list[bool] = []
+
+    def keep(_epoch: int, m: torch.nn.Module) -> None:
+        after.append({k: v.clone() for k, v in m.state_dict().items()})
+
+    settings = _settings(
+        epochs=2, warmup_epochs=1, warmup_tasks=("bvp", "resp"), warmup_route_branches=True
+    )
+    loss_fn = _loss()
+    original = loss_fn.task_losses
+
+    def spy(*args: object, **kwargs: object) -> dict:
+        routed.append(model.route_gradients)
+        return original(*args, **kwargs)
+
+    loss_fn.task_losses = spy  # type: ignore[method-assign]
+    fit(model, ToyWindows(), settings, tmp_path, loss_fn=loss_fn, progress=False,
+        on_epoch_end=keep)  # fmt: skip
+    warm, joint = after
+    same = [k for k in start if torch.equal(start[k], warm[k])]
+    assert any(k.startswith("big_conv") for k in same) and not any(
+        k.startswith(("small_conv", "bvp_fc", "resp_fc")) for k in same
+    )
+    assert all(k.startswith(("big_conv", "au_fc")) for k in same)
+    assert not torch.equal(warm["big_conv1.weight"], joint["big_conv1.weight"])
+    steps = len(routed) // 2
+    assert routed[:steps] == [True] * steps and routed[steps:] == [False] * steps
+    assert model.route_gradients is False

@@ -100,6 +100,9 @@ class BigSmall(nn.Module):
         self.use_big = use_big
         self.use_small = use_small
         self.tasks = tuple(t for t in TASKS if t in tasks)
+        #: Training aid (beyond the paper; outputs unchanged): each head's loss updates only its
+        #: own branch — AU the Big branch, PPG and respiration the Small branch.
+        self.route_gradients = False
 
         features: list[int] = []
         if use_big:
@@ -225,7 +228,7 @@ class BigSmall(nn.Module):
             return self.heads(self.big_branch(big))
         s = self.small_branch(small)
         if self.use_big:
-            s = s + self.big_branch(big)
+            return self._fused_heads(self.big_branch(big), s)
         return self.heads(s)
 
     def forward_windows(
@@ -254,8 +257,21 @@ class BigSmall(nn.Module):
                 raise ValueError("this model needs the Big input")
             b = self.big_branch(big_first)
             c, h, w = self.small_out_shape
-            s = (s.reshape(-1, self.n_segment, c, h, w) + b.unsqueeze(1)).reshape(-1, c, h, w)
+            b = b.unsqueeze(1).expand(-1, self.n_segment, c, h, w).reshape(-1, c, h, w)
+            return self._fused_heads(b, s)
         return self.heads(s)
+
+    def _fused_heads(self, b: torch.Tensor, s: torch.Tensor) -> BigSmallOutput:
+        """Heads on the sum of per-frame Big ``b`` and Small ``s`` features (both (B·N, C, H, W));
+        with :attr:`route_gradients` each head sees the same sum but back-propagates into its
+        own branch only."""
+        if not self.route_gradients:
+            return self.heads(s + b)
+        big_tasks = self.heads(b + s.detach())
+        small_tasks = self.heads(b.detach() + s)
+        return BigSmallOutput(
+            **{t: getattr(big_tasks if t in _BIG_TASKS else small_tasks, t) for t in TASKS}
+        )
 
 
 # -- registered models --------------------------------------------------------------------------

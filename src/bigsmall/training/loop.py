@@ -235,6 +235,8 @@ def fit(
         raise ValueError(
             f"warmup_tasks {settings.warmup_tasks} name none of the model's tasks {tasks}"
         )
+    if settings.warmup_route_branches and not hasattr(model, "route_gradients"):
+        raise ValueError("warmup_route_branches needs a two-branch model (route_gradients)")
     params = list(model.parameters()) + list(loss_fn.parameters())
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     ckpt = run_dir / "checkpoints" / "last"
@@ -272,6 +274,9 @@ def fit(
             generator=generator,
             persistent_workers=False,
         )
+        warming_up = epoch < settings.warmup_epochs
+        if settings.warmup_route_branches:
+            model.route_gradients = warming_up
         metrics = train_one_epoch(
             net,
             loader,
@@ -283,10 +288,12 @@ def fit(
             shared,
             progress=progress and info.is_main,
             description=f"epoch {epoch + 1}/{settings.epochs}"
-            + (" (warm-up)" if epoch < settings.warmup_epochs else ""),
+            + (" (warm-up)" if warming_up else ""),
             teacher=teacher,
-            active_tasks=settings.warmup_tasks if epoch < settings.warmup_epochs else None,
+            active_tasks=settings.warmup_tasks if warming_up else None,
         )
+        if settings.warmup_route_branches:
+            model.route_gradients = False
         metrics = {k: all_reduce_mean(v, info) for k, v in metrics.items()}
         if val_set is not None:
             val_loader = DataLoader(val_set, batch_size=per_rank_batch, shuffle=False)

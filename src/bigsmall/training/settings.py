@@ -37,6 +37,9 @@ class TrainSettings:
             (beyond the paper: lets a task that the others' gradients drown in the shared
             branch, e.g. the AUs in the Big branch, learn first; 0: off).
         warmup_tasks: the tasks trained during the warm-up epochs.
+        warmup_route_branches: during the warm-up, each task's loss updates only its own branch
+            of a two-branch model (AU: Big; PPG, respiration: Small; the model's
+            ``route_gradients``), so each branch first learns its own tasks.
     """
 
     epochs: int = 5
@@ -55,6 +58,7 @@ class TrainSettings:
     au_distill_weight: float = 0.0
     warmup_epochs: int = 0
     warmup_tasks: tuple[str, ...] = ("au",)
+    warmup_route_branches: bool = False
 
     def __post_init__(self) -> None:
         if self.gradient_method not in GRADIENT_METHODS:

@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm.auto import tqdm
 
+from bigsmall.training.augment import augment_batch
 from bigsmall.training.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from bigsmall.training.distributed import (
     DistInfo,
@@ -109,19 +110,26 @@ def train_one_epoch(
     description: str = "train",
     teacher: nn.Module | None = None,
     active_tasks: tuple[str, ...] | None = None,
+    augment_generator: torch.Generator | None = None,
 ) -> dict[str, float]:
     """One pass over ``loader``; returns the mean total and per-task losses.
 
     ``teacher``: a model whose AU probabilities become ``au_teacher`` distillation targets.
     ``active_tasks``: train only these tasks' losses (all when ``None``); the others are still
-    computed and logged."""
+    computed and logged. ``augment_generator`` draws ``settings.augment``'s random choices."""
     net.train()
+    if settings.augment and augment_generator is None:
+        augment_generator = torch.Generator().manual_seed(settings.seed)
     use_amp = settings.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     sums: dict[str, float] = {}
     steps = 0
     for batch in tqdm(loader, desc=description, disable=not progress, leave=False):
         batch = _to(batch, device)
+        if settings.augment:
+            batch = augment_batch(
+                batch, settings.augment, augment_generator, settings.augment_max_shift
+            )
         with torch.autocast(device.type, enabled=use_amp):
             targets = frame_targets(batch)
             if teacher is not None:
@@ -291,6 +299,7 @@ def fit(
             + (" (warm-up)" if warming_up else ""),
             teacher=teacher,
             active_tasks=settings.warmup_tasks if warming_up else None,
+            augment_generator=torch.Generator().manual_seed(epoch_seed + info.rank),
         )
         if settings.warmup_route_branches:
             model.route_gradients = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bigsmall.constants import TASKS
+from bigsmall.training.augment import AUGMENTATIONS
 
 #: Ways to combine the per-task losses into one update.
 GRADIENT_METHODS: tuple[str, ...] = ("sum", "pcgrad", "uncertainty")
@@ -40,6 +41,10 @@ class TrainSettings:
         warmup_route_branches: during the warm-up, each task's loss updates only its own branch
             of a two-branch model (AU: Big; PPG, respiration: Small; the model's
             ``route_gradients``), so each branch first learns its own tasks.
+        augment: label-preserving augmentations of the training windows, names from
+            :data:`bigsmall.training.augment.AUGMENTATIONS` ("hflip", "translate"; beyond the
+            paper, which trains without).
+        augment_max_shift: largest ``translate`` shift, as a fraction of the frame size.
     """
 
     epochs: int = 5
@@ -59,6 +64,8 @@ class TrainSettings:
     warmup_epochs: int = 0
     warmup_tasks: tuple[str, ...] = ("au",)
     warmup_route_branches: bool = False
+    augment: tuple[str, ...] = ()
+    augment_max_shift: float = 0.05
 
     def __post_init__(self) -> None:
         if self.gradient_method not in GRADIENT_METHODS:
@@ -79,5 +86,10 @@ class TrainSettings:
         unknown = sorted(set(self.warmup_tasks) - set(TASKS))
         if unknown or not self.warmup_tasks:
             raise ValueError(f"warmup_tasks must be a non-empty subset of {TASKS}, got {unknown}")
+        unknown = sorted(set(self.augment) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"augment: {unknown} not among {sorted(AUGMENTATIONS)}")
+        if not 0.0 <= self.augment_max_shift < 0.5:
+            raise ValueError("augment_max_shift must be >= 0 and below 0.5")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")

@@ -55,6 +55,7 @@ from bigsmall.training.gradients import (
 )
 from bigsmall.training.loop import WindowModel, fit, frame_targets
 from bigsmall.training.losses import MultiTaskLoss, pos_weight_from_labels
+from bigsmall.training.settings import warmup_problem
 from bigsmall.version import __version__
 
 #: Classic methods evaluated beside every trained model (the paper's unsupervised baselines).
@@ -185,16 +186,9 @@ def folds_of(cfg: ExperimentConfig, only: int | None = None) -> list[int]:
 def build_model(cfg: ExperimentConfig) -> torch.nn.Module:
     """The configured model, initialised as ``model.init`` says."""
     model = create_model(cfg.model.name, **cfg.model.kwargs)
-    tasks = tuple(getattr(model, "tasks", ()))
-    if cfg.train.warmup_epochs and not set(cfg.train.warmup_tasks) & set(tasks):
-        raise ConfigError(
-            f"train.warmup_tasks {list(cfg.train.warmup_tasks)} name none of "
-            f"{cfg.model.name}'s tasks {list(tasks)}"
-        )
-    if cfg.train.warmup_route_branches and not hasattr(model, "route_gradients"):
-        raise ConfigError(
-            f"train.warmup_route_branches needs a two-branch BigSmall model, not {cfg.model.name}"
-        )
+    problem = warmup_problem(cfg.train, model, cfg.model.name)
+    if problem:
+        raise ConfigError(problem)
     init = cfg.expand(cfg.model.init) if cfg.model.init else ""
     if init:
         trio = trio_spec(cfg, init, "model.init")

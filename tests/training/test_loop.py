@@ -196,7 +196,7 @@ def test_warmup_settings_are_validated(kw: dict, message: str) -> None:
 
 def test_warmup_on_a_model_without_those_tasks_is_refused(tmp_path: Path) -> None:
     model = create_model("bigsmall_tiny_test", tasks=("bvp", "resp"))
-    with pytest.raises(ValueError, match="name none of the model's tasks"):
+    with pytest.raises(ValueError, match=r"name none of BigSmall.s tasks \[.bvp., .resp.\]"):
         fit(model, ToyWindows(), _settings(warmup_epochs=1), tmp_path, loss_fn=_loss(),
             progress=False)  # fmt: skip
 

@@ -34,7 +34,7 @@ from bigsmall.training.distributed import (
 )
 from bigsmall.training.gradients import pcgrad_backward, shared_parameters
 from bigsmall.training.losses import DISTILL_TASK, MultiTaskLoss
-from bigsmall.training.settings import TrainSettings
+from bigsmall.training.settings import TrainSettings, warmup_problem
 from bigsmall.version import __version__
 
 #: Sample-order seed of epoch e: distinct per (seed, epoch), independent of what ran before.
@@ -239,12 +239,9 @@ def fit(
     if teacher is not None:
         teacher.to(device).eval().requires_grad_(False)
     tasks = tuple(getattr(model, "tasks", ()))
-    if settings.warmup_epochs and not set(settings.warmup_tasks) & set(tasks):
-        raise ValueError(
-            f"warmup_tasks {settings.warmup_tasks} name none of the model's tasks {tasks}"
-        )
-    if settings.warmup_route_branches and not hasattr(model, "route_gradients"):
-        raise ValueError("warmup_route_branches needs a two-branch model (route_gradients)")
+    problem = warmup_problem(settings, model, type(model).__name__)
+    if problem:
+        raise ValueError(problem)
     params = list(model.parameters()) + list(loss_fn.parameters())
     optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     ckpt = run_dir / "checkpoints" / "last"

@@ -93,3 +93,16 @@ class TrainSettings:
             raise ValueError("augment_max_shift must be >= 0 and below 0.5")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+
+
+def warmup_problem(settings: TrainSettings, model: object, model_name: str) -> str | None:
+    """Why ``settings``' warm-up cannot train ``model`` (one line), or ``None`` when it can."""
+    tasks = tuple(getattr(model, "tasks", ()))
+    if settings.warmup_epochs and not set(settings.warmup_tasks) & set(tasks):
+        return (
+            f"train.warmup_tasks {list(settings.warmup_tasks)} name none of "
+            f"{model_name}'s tasks {list(tasks)}"
+        )
+    if settings.warmup_route_branches and not hasattr(model, "route_gradients"):
+        return f"train.warmup_route_branches needs a two-branch BigSmall model, not {model_name}"
+    return None

@@ -114,6 +114,12 @@ evidence of a pulse.
 - Training longer does not help: the same schedule continued from epoch 8 to 14 (measured
   2026-11-26) read the held-out videos worse — HR MAE 8.13 (ρ 0.51, SNR −2.67 dB) against 3.96,
   BR MAE 0.77 against 0.66 — so the build keeps 8 epochs.
+- Pronounced synthetic expressions do not fix the AUs either (measured 2026-11-26): the same
+  build with the training videos' expressions as in `configs/synthetic.yaml` (60–100 events/min
+  of 0.5–2 s, 3× strength; they let BigSmall learn the AUs of new *synthetic* faces there) gave
+  AU12 balanced accuracy 0.63 on the 8 held-out stills (Big_AU's own decisions, 0.53 shipped)
+  but read the held-out videos worse: HR MAE 7.03 (ρ 0.71) against 3.96, BR MAE 2.09 against
+  0.66 — not shipped.
 
 ## Config
 ```yaml

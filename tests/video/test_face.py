@@ -112,3 +112,21 @@ def test_detectors_never_share_a_loaded_cascade() -> None:
     assert not any(c is third._cascade for c in face._FREE_CASCADES)
     assert third._cascade is not second._cascade
     assert third.detect(np.full((240, 320, 3), 128, np.uint8)) == []
+
+
+def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
+    """A tight crop whose face touches the edges (as in face-photo datasets) is found by the
+    padded retry, with its box in the crop's own coordinates."""
+    image = read_image(faces_dir / "single_face.jpg")
+    face = HaarCascadeDetector().detect(image)[0]
+    x0, y0, x1, y1 = (int(v) for v in face.to_int())
+    pad_w, pad_h = int(0.02 * face.w), int(0.02 * face.h)
+    tight = np.ascontiguousarray(image[y0 + pad_h : y1 - pad_h, x0 + pad_w : x1 - pad_w])
+    boxes = HaarCascadeDetector().detect(tight)
+    assert len(boxes) >= 1
+    box = max(boxes, key=lambda b: b.area)
+    # The face is the crop: its box is about the crop's size, centred, partly outside.
+    assert 0.8 * tight.shape[1] < box.w < 1.4 * tight.shape[1]
+    cx, cy = box.center
+    assert abs(cx - tight.shape[1] / 2) < 0.15 * tight.shape[1]
+    assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]

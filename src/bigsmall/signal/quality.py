@@ -28,11 +28,18 @@ def snr_db(
     fs = check_fs(fs)
     band = check_band(band_hz, fs)
     freqs_hz, power = periodogram(as_1d(x, min_len=2), fs)
+    return snr_db_from_spectrum(freqs_hz, power, f0_hz, band)
+
+
+def snr_db_from_spectrum(
+    freqs_hz: np.ndarray, power: np.ndarray, f0_hz: float, band_hz: tuple[float, float]
+) -> float:
+    """:func:`snr_db` on a given one-sided spectrum ``(freqs_hz, power)``."""
     near = np.zeros(freqs_hz.shape, dtype=bool)
     for harmonic in SNR_HARMONICS:
         near |= np.abs(freqs_hz - harmonic * f0_hz) <= SNR_HALF_WIDTH_HZ
     signal_power = power[near].sum()
-    noise_power = power[band_mask(freqs_hz, band) & ~near].sum()
+    noise_power = power[band_mask(freqs_hz, band_hz) & ~near].sum()
     tiny = np.finfo(np.float64).tiny  # a band without noise bins gives a large finite SNR
     return float(10.0 * (np.log10(max(signal_power, tiny)) - np.log10(max(noise_power, tiny))))
 

@@ -57,10 +57,19 @@ def _window_power(freqs_hz: np.ndarray, power: np.ndarray, centre_hz: float) -> 
 
 def _fft_rate(x: np.ndarray, fs: float, band_hz: tuple[float, float]) -> float:
     freqs_hz, power = periodogram(x, fs)
+    return rate_from_spectrum(freqs_hz, power, band_hz)
+
+
+def rate_from_spectrum(
+    freqs_hz: np.ndarray, power: np.ndarray, band_hz: tuple[float, float]
+) -> float:
+    """The ``"fft"`` rule (in-band peak, then the sub-harmonic check) on a given spectrum;
+    per minute."""
     inside = band_mask(freqs_hz, band_hz)
     if not inside.any():
         raise SignalError(
-            f"a {x.size}-sample signal has no frequency bin in {band_hz} Hz; pass a longer signal"
+            f"a {2 * (freqs_hz.size - 1)}-bin spectrum has no frequency bin in {band_hz} Hz; "
+            "pass a longer signal"
         )
     f_peak = float(freqs_hz[inside][np.argmax(power[inside])])
     noise_floor = SUBHARMONIC_NOISE_FACTOR * float(np.median(power[inside]))

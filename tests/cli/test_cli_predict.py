@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from bigsmall.cli import main
-from bigsmall.cli.predict import METHOD_CHOICES
+from bigsmall.cli.predict import METHOD_CHOICES, PULSE_CHOICES
 from bigsmall.predict import METHODS, SUMMARY_KEYS
+from bigsmall.predict.predictor import PULSE_SOURCES
 from bigsmall.video.writer import VideoWriter
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,6 +57,7 @@ def _assert_one_line_error(code: int, err: str, out_dir: Path) -> None:
 
 def test_method_choices_match_library() -> None:
     assert set(METHOD_CHOICES) == set(METHODS)
+    assert set(PULSE_CHOICES) == set(PULSE_SOURCES)
 
 
 def test_predict_writes_all_outputs(

@@ -32,3 +32,21 @@ def test_default_model_reads_the_demo_rates(demo_video: tuple[Path, object]) -> 
     assert result.heart_rate_bpm == pytest.approx(truth.heart_rate_bpm, abs=3.0)
     assert result.breathing_rate_bpm == pytest.approx(truth.breathing_rate_bpm, abs=3.0)
     assert set(result.au_occurrence) >= {"AU06", "AU12"}
+
+
+def test_fused_and_model_pulse_on_the_demo(demo_video: tuple[Path, object]) -> None:
+    """The default reads the network's PPG with POS on the skin colour; ``pulse="model"``
+    reads the PPG alone; both find the demo's rate, each with its own gate."""
+    path, truth = demo_video
+    fused = Predictor().predict(path)
+    alone = Predictor(pulse="model").predict(path)
+    assert fused.signal_quality["pulse_source"].startswith("fused")
+    assert alone.signal_quality["pulse_source"].startswith("model")
+    assert fused.signal_quality["pulse_snr_threshold_db"] == -2.0
+    assert alone.signal_quality["pulse_snr_threshold_db"] == 0.0
+    for result in (fused, alone):
+        assert result.heart_rate_bpm == pytest.approx(truth.heart_rate_bpm, abs=3.0)
+    # The per-frame PPG is the network's own either way.
+    assert fused.frames["ppg"].equals(alone.frames["ppg"])
+    with pytest.raises(Exception, match="unknown pulse source"):
+        Predictor(pulse="best")

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bigsmall.cli.predict import add_model_arguments, positive_float
+from bigsmall.cli.predict import add_model_arguments, add_pulse_argument, positive_float
 
 DEFAULT_OUT = "bigsmall-demo"
 DEMO_VIDEO = "demo.mp4"
@@ -37,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed of the video")
     add_model_arguments(parser)
+    add_pulse_argument(parser)
     parser.set_defaults(func=run, method=None)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 METHOD_CHOICES: tuple[str, ...] = ("bigsmall", "chrom", "green", "ica", "lgi", "omit", "pbv", "pos")
 BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "onnx")
 BREATHING_CHOICES: tuple[str, ...] = ("model", "motion")
+PULSE_CHOICES: tuple[str, ...] = ("fused", "model")
 FOLD_CHOICES: tuple[int, ...] = (1, 2, 3)
 #: File suffixes taken as videos when a folder of videos is given.
 VIDEO_SUFFIXES: frozenset[str] = frozenset(
@@ -67,6 +68,17 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_pulse_argument(parser: argparse.ArgumentParser) -> None:
+    """``--pulse``: how a whole video's heart rate is read (predict and demo)."""
+    parser.add_argument(
+        "--pulse",
+        default="fused",
+        choices=PULSE_CHOICES,
+        help="bigsmall's heart rate from its PPG read together with POS on the face's skin "
+        "colour (fused; default) or from its PPG alone (model)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict",
@@ -92,6 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output folder (default: ./<video name>_bigsmall, or ./bigsmall-predictions)",
     )
     add_model_arguments(parser)
+    add_pulse_argument(parser)
     parser.add_argument(
         "--window-sec",
         type=positive_float,
@@ -169,6 +182,7 @@ def make_predictor(args: argparse.Namespace, window_sec: float | None = None) ->
         device=args.device,
         window_sec=window_sec,
         breathing=args.breathing,
+        pulse=getattr(args, "pulse", "fused"),
         allow_truncated=getattr(args, "allow_truncated", False),
         # Bars only on a terminal: in logs they are noise, and an error stays one line.
         progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),

@@ -24,14 +24,16 @@ spectra have too few bins in the band for any threshold to separate noise).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bigsmall.evaluation.physiology import prepare_waveform
 from bigsmall.evaluation.settings import RECOMMENDED_RR_DETREND_LAMBDA, EvalSettings
-from bigsmall.signal import estimate_rate, snr_db
-from bigsmall.signal.spectrum import band_mask, periodogram
+from bigsmall.signal.quality import snr_db_from_spectrum
+from bigsmall.signal.rate import rate_from_spectrum
+from bigsmall.signal.spectrum import band_mask, mean_band_normalized_periodogram
 
 #: Evaluation settings of the product: the paper's bands and pulse detrend, the harmonic-robust
 #: FFT rate and a breathing detrend that keeps slow breathing.
@@ -39,6 +41,12 @@ PRODUCT_SETTINGS = EvalSettings(rate_method="fft", rr_detrend_lambda=RECOMMENDED
 
 #: Below this pulse SNR (dB) the heart rate is withheld (noise alone rarely reaches it).
 PULSE_SNR_MIN_DB: float = 0.0
+#: Below this SNR (dB) of two pulse estimates read together (the network's PPG and POS on the
+#: skin colour: their band-normalized periodograms averaged) the heart rate is withheld. Two
+#: independent noises read this way score lower than one: 10 s of white noise pairs (prepared
+#: as a network output and as a POS wave) median −4.7 dB, 95th percentile −2.6, 99th −2.0 dB
+#: (30 s: −5.1 / −3.3 / −2.6), so −2 dB lets noise through as rarely as 0 dB does for one wave.
+FUSED_PULSE_SNR_MIN_DB: float = -2.0
 #: At or above this pulse SNR (dB) the quality label is "good" (between: "fair").
 PULSE_SNR_GOOD_DB: float = 3.0
 #: Shortest stretch (s) a heart rate is reported from (shorter spectra are too coarse).
@@ -69,10 +77,11 @@ def band_of(kind: str, settings: EvalSettings = PRODUCT_SETTINGS) -> tuple[float
     return getattr(settings, _BAND_FIELD[kind])
 
 
-def breathing_snr_db(x: np.ndarray, fs: float, f0_hz: float, band_hz: tuple[float, float]) -> float:
-    """SNR (dB) of a breathing wave ``x`` (T,) around ``f0_hz``: power within
+def breathing_snr_db(
+    freqs_hz: np.ndarray, power: np.ndarray, f0_hz: float, band_hz: tuple[float, float]
+) -> float:
+    """SNR (dB) of a breathing spectrum around ``f0_hz``: power within
     ±max(:data:`BREATHING_HALF_WIDTH_HZ`, one bin) over the rest of ``band_hz``."""
-    freqs_hz, power = periodogram(np.asarray(x, np.float64), fs)
     half = max(BREATHING_HALF_WIDTH_HZ, float(freqs_hz[1] - freqs_hz[0]))
     near = np.abs(freqs_hz - f0_hz) <= half
     inside = band_mask(freqs_hz, band_hz)
@@ -82,23 +91,26 @@ def breathing_snr_db(x: np.ndarray, fs: float, f0_hz: float, band_hz: tuple[floa
     return float(10.0 * (np.log10(max(signal_power, tiny)) - np.log10(max(noise_power, tiny))))
 
 
-def _snr(kind: str, x: np.ndarray, fs: float, rate_bpm: float) -> float:
+def _snr(kind: str, freqs_hz: np.ndarray, power: np.ndarray, rate_bpm: float) -> float:
     band = band_of(kind)
     if kind == "heart":
-        return snr_db(x, fs, rate_bpm / 60.0, band)
-    return breathing_snr_db(x, fs, rate_bpm / 60.0, band)
+        return snr_db_from_spectrum(freqs_hz, power, rate_bpm / 60.0, band)
+    return breathing_snr_db(freqs_hz, power, rate_bpm / 60.0, band)
 
 
-def quality_label(kind: str, snr: float) -> str:
-    """The quality label ("good", "fair" or "poor") of an SNR (dB) of ``kind``."""
-    low, good = _KIND_LIMITS[kind]
-    if not np.isfinite(snr) or snr < low:
+def quality_label(kind: str, snr: float, n_waves: int = 1) -> str:
+    """The quality label ("good", "fair" or "poor") of an SNR (dB) of ``kind`` read from
+    ``n_waves`` estimates."""
+    good = _KIND_LIMITS[kind][1]
+    if not np.isfinite(snr) or snr < snr_threshold_db(kind, n_waves):
         return "poor"
     return "good" if snr >= good else "fair"
 
 
-def snr_threshold_db(kind: str) -> float:
-    """The SNR (dB) below which a rate of ``kind`` is withheld."""
+def snr_threshold_db(kind: str, n_waves: int = 1) -> float:
+    """The SNR (dB) below which a rate of ``kind`` read from ``n_waves`` estimates is withheld."""
+    if kind == "heart" and n_waves > 1:
+        return FUSED_PULSE_SNR_MIN_DB
     return _KIND_LIMITS[kind][0]
 
 
@@ -114,45 +126,67 @@ def prepare(x: np.ndarray, fs: float, kind: str, diff_normalized: bool) -> np.nd
 
 @dataclass(frozen=True)
 class RateEstimate:
-    """A rate (per minute; NaN when too noisy or too short), its SNR (dB) and quality label."""
+    """A rate (per minute; NaN when too noisy or too short), its SNR (dB), quality label and
+    the number of estimates it was read from."""
 
     rate_bpm: float
     snr_db: float
     quality: str
+    n_waves: int = 1
 
     @property
     def reliable(self) -> bool:
         return self.quality != "poor"
 
 
-def estimate(wave: np.ndarray, fs: float, kind: str) -> RateEstimate:
-    """Rate, SNR and quality of a prepared (T,) waveform of ``kind``; rate NaN when poor."""
-    wave = np.asarray(wave, np.float64)
-    if wave.size < _MIN_SAMPLES or not np.any(wave):
+def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> RateEstimate:
+    """Rate, SNR and quality of prepared (T,) waveform(s) of ``kind``; rate NaN when poor.
+
+    Several waves (estimates of the same rhythm) are read together from the mean of their
+    band-normalized periodograms
+    (:func:`bigsmall.signal.spectrum.mean_band_normalized_periodogram`); one wave gives exactly
+    its own periodogram's rate and SNR.
+    """
+    if isinstance(waves, np.ndarray) and waves.ndim == 1:
+        waves = [waves]
+    usable = [
+        np.asarray(w, np.float64)
+        for w in waves
+        if np.size(w) >= _MIN_SAMPLES and np.any(np.asarray(w))
+    ]
+    if not usable:
         return RateEstimate(float("nan"), float("nan"), "poor")
-    rate = estimate_rate(wave, fs, band_of(kind), PRODUCT_SETTINGS.rate_method)
-    snr = _snr(kind, wave, fs, rate)
-    label = quality_label(kind, snr)
-    return RateEstimate(rate if label != "poor" else float("nan"), snr, label)
+    freqs_hz, power = mean_band_normalized_periodogram(usable, fs, band_of(kind))
+    rate = rate_from_spectrum(freqs_hz, power, band_of(kind))
+    snr = _snr(kind, freqs_hz, power, rate)
+    label = quality_label(kind, snr, len(usable))
+    return RateEstimate(rate if label != "poor" else float("nan"), snr, label, len(usable))
+
+
+def _as_waves(x: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [x] if isinstance(x, np.ndarray) and x.ndim == 1 else list(x)
 
 
 def rates_over_time(
-    pulse: np.ndarray,
-    breathing: np.ndarray | None,
+    pulse: np.ndarray | Sequence[np.ndarray],
+    breathing: np.ndarray | Sequence[np.ndarray] | None,
     valid: np.ndarray,
     fs: float,
     window_sec: float,
 ) -> dict[str, np.ndarray]:
     """Sliding-window rates every :data:`RATE_STEP_SEC`.
 
-    pulse, breathing: (T,) prepared waveforms (``breathing`` may be ``None``).
+    pulse, breathing: (T,) prepared waveform(s) (``breathing`` may be ``None``); several
+        waves of one kind are read together (see :func:`estimate`).
     valid: (T,) bool, frames with a face; a window with less than half valid frames gets NaN.
     window_sec: pulse window; breathing uses max(window_sec, :data:`BREATHING_MIN_WINDOW_SEC`)
         capped at the clip, centred on the same times (shifted inside the clip at the edges).
     Returns columns time_s, heart_rate_bpm, pulse_snr_db, breathing_rate_bpm,
     breathing_snr_db, each (W,).
     """
-    n = pulse.shape[0]
+    pulse = _as_waves(pulse)
+    breathing = None if breathing is None else _as_waves(breathing)
+    n = pulse[0].shape[0]
     hr_len = min(max(round(window_sec * fs), 2), n)
     br_len = min(max(round(max(window_sec, BREATHING_MIN_WINDOW_SEC) * fs), 2), n)
     step = max(round(RATE_STEP_SEC * fs), 1)
@@ -185,11 +219,11 @@ def rates_over_time(
 
 
 def _window_estimate(
-    wave: np.ndarray, valid: np.ndarray, start: int, length: int, fs: float, kind: str
+    waves: list[np.ndarray], valid: np.ndarray, start: int, length: int, fs: float, kind: str
 ) -> RateEstimate:
     if valid[start : start + length].mean() < 0.5:
         return RateEstimate(float("nan"), float("nan"), "poor")
-    return estimate(wave[start : start + length], fs, kind)
+    return estimate([w[start : start + length] for w in waves], fs, kind)
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:

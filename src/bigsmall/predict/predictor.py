@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +51,18 @@ from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.inputs import CROP_MODES, SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
 from bigsmall.video.io import DEFAULT_BATCH_SIZE, FrameBatch, VideoReader
+from bigsmall.video.skin import skin_region, skin_rgb_trace
 
 #: The network, then the classic rPPG methods.
 MODEL_METHOD: str = "bigsmall"
 METHODS: tuple[str, ...] = (MODEL_METHOD, *sorted(RPPG_METHODS))
+#: How the network's heart rate is read: its PPG output alone, or fused with POS on the face's
+#: skin colour (both periodograms averaged, see :func:`bigsmall.predict.analysis.estimate`).
+PULSE_SOURCES: tuple[str, ...] = ("fused", "model")
+_PULSE_LABELS: dict[str, str] = {
+    "fused": "fused (BigSmall PPG head + POS on the face's skin colour)",
+    "model": "model (BigSmall PPG head)",
+}
 #: Where the breathing rate comes from: the network's respiration head or head motion.
 BREATHING_SOURCES: tuple[str, ...] = ("model", "motion")
 _BREATHING_LABELS: dict[str, str] = {
@@ -98,13 +106,19 @@ class _ProgressReader(VideoReader):
 
 @dataclass
 class _Waves:
-    """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12)."""
+    """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12);
+    ``pulse_support``: further raw estimates of the pulse (wave, diff-normalized) read
+    together with ``pulse`` for its rate."""
 
     pulse: np.ndarray
     pulse_diff_normalized: bool
     breathing: np.ndarray
     breathing_diff_normalized: bool
     au: np.ndarray | None
+    pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
+
+    def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
+        return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
 
 
 def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
@@ -138,6 +152,8 @@ class Predictor:
         window_sec: window of the rates over time; ``None``: 10 s, or the whole video when
             shorter. An explicit window longer than the video is an error.
         breathing: "model" or "motion"; ``None``: "model" for BigSmall, "motion" otherwise.
+        pulse: how BigSmall's heart rate is read: "fused" (default; its PPG together with POS
+            on the face's skin colour) or "model" (its PPG alone). Classic methods ignore it.
         allow_truncated: analyse the frames before the damage of a truncated video instead
             of refusing it.
         progress: show progress bars on stderr for long videos.
@@ -157,6 +173,7 @@ class Predictor:
         device: str = "cpu",
         window_sec: float | None = None,
         breathing: str | None = None,
+        pulse: str = "fused",
         allow_truncated: bool = False,
         progress: bool = False,
         log: Callable[[str], None] | None = None,
@@ -178,6 +195,10 @@ class Predictor:
                 f"method {method!r} has no breathing model; use breathing='motion' "
                 "(--breathing motion) or method='bigsmall'"
             )
+        if pulse not in PULSE_SOURCES:
+            raise ConfigError(
+                f"unknown pulse source {pulse!r}; choose one of {', '.join(PULSE_SOURCES)}"
+            )
         if window_sec is not None and not window_sec > 0:
             raise ConfigError(f"window_sec must be positive, got {window_sec}")
         self.method = method
@@ -187,6 +208,7 @@ class Predictor:
         self.device = device
         self.window_sec = window_sec
         self.breathing = breathing
+        self.pulse = pulse
         self.allow_truncated = allow_truncated
         self.progress = progress
         self.log = log or (lambda _message: None)
@@ -348,7 +370,12 @@ class Predictor:
             breathing, breathing_dn = resp_model, True
         else:
             breathing, breathing_dn = vertical_motion(inputs.big_uint8, inputs.boxes), False
-        return _Waves(pulse, pulse_dn, breathing, breathing_dn, au), backend
+        support = []
+        if self.uses_model and self.pulse == "fused":
+            skin = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
+            release_pages(inputs.big_uint8)
+            support.append((_PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
+        return _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support), backend
 
     # -- public --------------------------------------------------------------------------------
     def predict(
@@ -411,15 +438,16 @@ class Predictor:
                 f"{window_sec:.1f} s window and are imprecise."
             )
 
-        hr, hr_note = self._rate(waves.pulse, waves.pulse_diff_normalized, start, stop, "heart", fs)
+        hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
         br, br_note = self._rate(
-            waves.breathing, waves.breathing_diff_normalized, start, stop, "breathing", fs
+            [(waves.breathing, waves.breathing_diff_normalized)], start, stop, "breathing", fs
         )
         warn += [n for n in (hr_note, br_note) if n]
 
-        ppg = analysis.prepare(waves.pulse, fs, "heart", waves.pulse_diff_normalized)
+        pulses = [analysis.prepare(w, fs, "heart", dn) for w, dn in waves.pulse_estimates()]
+        ppg = pulses[0]
         resp = analysis.prepare(waves.breathing, fs, "breathing", waves.breathing_diff_normalized)
-        rates = analysis.rates_over_time(ppg, resp, valid, fs, window_sec)
+        rates = analysis.rates_over_time(pulses, resp, valid, fs, window_sec)
         frames = self._frames_table(inputs, ppg, resp, waves.au, valid)
         au_occurrence = None
         if waves.au is not None and valid.any():
@@ -430,12 +458,14 @@ class Predictor:
         quality = {
             "pulse_snr_db": _round(hr.snr_db),
             "pulse_quality": hr.quality,
-            "pulse_snr_threshold_db": analysis.snr_threshold_db("heart"),
+            "pulse_snr_threshold_db": analysis.snr_threshold_db("heart", hr.n_waves),
             "breathing_snr_db": _round(br.snr_db),
             "breathing_quality": br.quality,
             "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing"),
             "breathing_source": _BREATHING_LABELS[self.breathing],
         }
+        if self.uses_model:
+            quality["pulse_source"] = _PULSE_LABELS[self.pulse]
         loaded = self._loaded if self.uses_model else None
         return PredictionResult(
             heart_rate_bpm=_round(hr.rate_bpm),
@@ -456,26 +486,27 @@ class Predictor:
 
     @staticmethod
     def _rate(
-        raw: np.ndarray, diff_normalized: bool, start: int, stop: int, kind: str, fs: float
+        estimates: list[tuple[np.ndarray, bool]], start: int, stop: int, kind: str, fs: float
     ) -> tuple[analysis.RateEstimate, str | None]:
-        """Whole-video rate of ``kind`` from the longest stretch with a face, and a warning."""
+        """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
+        of one rhythm, over the longest stretch with a face, and a warning."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
         min_sec = {"heart": analysis.PULSE_MIN_SEC, "breathing": analysis.BREATHING_MIN_WINDOW_SEC}
-        seg = raw[start:stop]
-        seconds = seg.shape[0] / fs
+        seconds = (stop - start) / fs
         if seconds < min_sec[kind]:
             nan = float("nan")
             return analysis.RateEstimate(nan, nan, "poor"), (
                 f"Only {seconds:.1f} s of video with a face: a {fs_note} needs at least "
                 f"{min_sec[kind]:g} s, so none is reported."
             )
-        est = analysis.estimate(analysis.prepare(seg, fs, kind, diff_normalized), fs, kind)
+        waves = [analysis.prepare(w[start:stop], fs, kind, dn) for w, dn in estimates]
+        est = analysis.estimate(waves, fs, kind)
         if est.reliable:
             return est, None
         signal = "pulse" if kind == "heart" else "breathing"
         return est, (
             f"The {signal} signal is too weak or noisy (SNR {est.snr_db:.1f} dB, below "
-            f"{analysis.snr_threshold_db(kind):g} dB), so no {fs_note} is reported."
+            f"{analysis.snr_threshold_db(kind, est.n_waves):g} dB), so no {fs_note} is reported."
         )
 
     def _frames_table(

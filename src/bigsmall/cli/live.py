@@ -90,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         args.camera = 0
     if args.threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {args.threads}")
+    if args.breathing == "fused":
+        raise ConfigError(
+            "live reads breathing from --breathing model or motion; fused is predict's"
+        )
     if args.breathing == "model" and args.method != "bigsmall":
         raise ConfigError(f"method {args.method!r} has no breathing model; use --breathing motion")
     fps, frames = _frames_from_file(args.video) if args.video else _frames_from_camera(args.camera)

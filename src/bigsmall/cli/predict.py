@@ -11,7 +11,7 @@ from pathlib import Path
 #: checks they agree).
 METHOD_CHOICES: tuple[str, ...] = ("bigsmall", "chrom", "green", "ica", "lgi", "omit", "pbv", "pos")
 BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "onnx")
-BREATHING_CHOICES: tuple[str, ...] = ("model", "motion")
+BREATHING_CHOICES: tuple[str, ...] = ("model", "motion", "fused")
 PULSE_CHOICES: tuple[str, ...] = ("fused", "model")
 FOLD_CHOICES: tuple[int, ...] = (1, 2, 3)
 #: File suffixes taken as videos when a folder of videos is given.

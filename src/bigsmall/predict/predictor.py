@@ -63,11 +63,13 @@ _PULSE_LABELS: dict[str, str] = {
     "fused": "fused (BigSmall PPG head + POS on the face's skin colour)",
     "model": "model (BigSmall PPG head)",
 }
-#: Where the breathing rate comes from: the network's respiration head or head motion.
-BREATHING_SOURCES: tuple[str, ...] = ("model", "motion")
+#: Where the breathing rate comes from: the network's respiration head, head motion, or both
+#: read together (as the fused pulse).
+BREATHING_SOURCES: tuple[str, ...] = ("model", "motion", "fused")
 _BREATHING_LABELS: dict[str, str] = {
     "model": "model (BigSmall respiration head)",
     "motion": "motion (vertical movement of the face; not a network output)",
+    "fused": "fused (BigSmall respiration head + vertical movement of the face)",
 }
 #: Default analysis window (s) of the rates over time; shorter videos use their own length.
 DEFAULT_WINDOW_SEC: float = 10.0
@@ -116,9 +118,13 @@ class _Waves:
     breathing_diff_normalized: bool
     au: np.ndarray | None
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
+    breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
+
+    def breathing_estimates(self) -> list[tuple[np.ndarray, bool]]:
+        return [(self.breathing, self.breathing_diff_normalized), *self.breathing_support]
 
 
 def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
@@ -190,7 +196,7 @@ class Predictor:
                 f"unknown breathing source {breathing!r}; choose one of "
                 f"{', '.join(BREATHING_SOURCES)}"
             )
-        if breathing == "model" and method != MODEL_METHOD:
+        if breathing != "motion" and method != MODEL_METHOD:
             raise ConfigError(
                 f"method {method!r} has no breathing model; use breathing='motion' "
                 "(--breathing motion) or method='bigsmall'"
@@ -366,8 +372,12 @@ class Predictor:
             pulse = _PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
             resp_model = None
-        if self.breathing == "model" and resp_model is not None:
+        breathing_support = []
+        if self.breathing != "motion" and resp_model is not None:
             breathing, breathing_dn = resp_model, True
+            if self.breathing == "fused":
+                motion = vertical_motion(inputs.big_uint8, inputs.boxes)
+                breathing_support.append((motion, False))
         else:
             breathing, breathing_dn = vertical_motion(inputs.big_uint8, inputs.boxes), False
         support = []
@@ -375,7 +385,8 @@ class Predictor:
             skin = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
             release_pages(inputs.big_uint8)
             support.append((_PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
-        return _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support), backend
+        waves = _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support)
+        return waves, backend
 
     # -- public --------------------------------------------------------------------------------
     def predict(
@@ -439,15 +450,16 @@ class Predictor:
             )
 
         hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
-        br, br_note = self._rate(
-            [(waves.breathing, waves.breathing_diff_normalized)], start, stop, "breathing", fs
-        )
+        br, br_note = self._rate(waves.breathing_estimates(), start, stop, "breathing", fs)
         warn += [n for n in (hr_note, br_note) if n]
 
         pulses = [analysis.prepare(w, fs, "heart", dn) for w, dn in waves.pulse_estimates()]
         ppg = pulses[0]
-        resp = analysis.prepare(waves.breathing, fs, "breathing", waves.breathing_diff_normalized)
-        rates = analysis.rates_over_time(pulses, resp, valid, fs, window_sec)
+        breaths = [
+            analysis.prepare(w, fs, "breathing", dn) for w, dn in waves.breathing_estimates()
+        ]
+        resp = breaths[0]
+        rates = analysis.rates_over_time(pulses, breaths, valid, fs, window_sec)
         frames = self._frames_table(inputs, ppg, resp, waves.au, valid)
         au_occurrence = None
         if waves.au is not None and valid.any():
@@ -461,7 +473,7 @@ class Predictor:
             "pulse_snr_threshold_db": analysis.snr_threshold_db("heart", hr.n_waves),
             "breathing_snr_db": _round(br.snr_db),
             "breathing_quality": br.quality,
-            "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing"),
+            "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing", br.n_waves),
             "breathing_source": _BREATHING_LABELS[self.breathing],
         }
         if self.uses_model:

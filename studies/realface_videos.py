@@ -1,0 +1,162 @@
+"""Held-out real-face test videos with a known pulse and breathing (a study, not a benchmark).
+
+Real faces, real motion, known truth: a real face video (people talking, turning, changing
+expression: ``../shared/data/faces_motion``) or a colour photo animated with slow head motion
+carries an injected blood-volume pulse on its skin and a breathing movement, then is encoded
+as H.264. The set mirrors the held-out check of the default weights: 30 s per video, pulse
+0.2–0.4 % skin modulation at 48–142 bpm, breathing 6–28 /min of 1.5–3 px, crf 16–28.
+
+- Skin: pixels whose chrominance is skin-like (YCrCb box of Chai & Ngan, IEEE TCSVT 1999)
+  inside an ellipse around the Haar face box, re-found every few frames.
+- Pulse: each skin pixel is darkened by ``a · s_c · p(t)`` with ``p`` a unit-peak PPG shape
+  (the project's real-PPG shapes), ``a`` the green-channel modulation and ``s_c`` the blood
+  colour signature of de Haan & van Leest (Physiol. Meas. 2014) relative to green.
+- Breathing: the whole frame shifts vertically by ``b · r(t)`` (``r`` unit-peak).
+- Clips shorter than 30 s are played forward then backward until 30 s.
+- ``--null``: static clips of photos (no pulse, no motion, camera noise), for the gate;
+  ``--no-pulse``: the photos animated as the still faces, with breathing but no pulse.
+
+Usage: ``python studies/realface_videos.py --out DIR [--photos P1.jpg ...]``; writes
+``DIR/<name>.mp4`` and ``DIR/truth.csv`` (video, kind, hr_bpm, br_bpm, pulse_pct, crf).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bigsmall.data.synthetic.waveforms import breathing_waveform, pulse_waveform
+from bigsmall.video.face import detect_largest_face
+from bigsmall.video.io import read_all, read_image
+from bigsmall.video.writer import VideoWriter
+
+FS: float = 30.0
+SECONDS: float = 30.0
+#: Blood colour signature (R, G, B) relative to green (de Haan & van Leest 2014: 0.33/0.77/0.53).
+SIGNATURE = np.array([0.33, 0.77, 0.53]) / 0.77
+MOTION_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces_motion"
+TALKING = ("d6", "d9", "d14", "d10", "d3", "d13")
+
+
+def pingpong(frames: np.ndarray, n: int) -> np.ndarray:
+    order = np.concatenate([np.arange(len(frames)), np.arange(len(frames) - 2, 0, -1)])
+    return frames[np.resize(order, n)]
+
+
+def skin_mask(frame: np.ndarray, box) -> np.ndarray:
+    ycrcb = cv2.cvtColor(frame, cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycrcb[..., 1].astype(np.int16), ycrcb[..., 2].astype(np.int16)
+    chroma = ((cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)).astype(np.float32)
+    region = np.zeros(frame.shape[:2], np.float32)
+    if box is not None:
+        cx, cy = round(box.x + box.w / 2), round(box.y + box.h * 0.55)
+        cv2.ellipse(region, (cx, cy), (round(box.w * 0.55), round(box.h * 0.75)), 0, 0, 360, 1, -1)
+    return cv2.GaussianBlur(chroma * region, (0, 0), 2.0)
+
+
+def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480, 480)):
+    """Slow head motion of a photo: ±2° roll, ±6 px sway, ±3 % scale, below 0.3 Hz."""
+    h, w = photo.shape[:2]
+    t = np.arange(n) / FS
+    f = rng.uniform(0.05, 0.3, 3)
+    ph = rng.uniform(0, 2 * np.pi, 3)
+    out = np.empty((n, size[1], size[0], 3), np.uint8)
+    base = size[0] * 0.9 / w
+    for i in range(n):
+        ang = 2.0 * np.sin(2 * np.pi * f[0] * t[i] + ph[0])
+        sc = base * (1 + 0.03 * np.sin(2 * np.pi * f[1] * t[i] + ph[1]))
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, sc)
+        m[0, 2] += size[0] / 2 - w / 2 + 6 * np.sin(2 * np.pi * f[2] * t[i] + ph[2])
+        m[1, 2] += size[1] / 2 - h / 2
+        out[i] = cv2.warpAffine(
+            photo, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+    return out
+
+
+def inject(frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, rng):
+    n = len(frames)
+    ppg, _ = pulse_waveform(n, FS, hr, 30.0, "real" if rng.uniform() < 0.5 else "simulated", rng)
+    ppg = ppg / np.abs(ppg).max()
+    resp = breathing_waveform(n, FS, br, 0.05, rng)
+    resp = resp / np.abs(resp).max()
+    out = np.empty_like(frames)
+    box = None
+    h = frames.shape[1]
+    for i, frame in enumerate(frames):
+        if i % 5 == 0:
+            found = detect_largest_face(frame)
+            box = found or box
+        mask = skin_mask(frame, box)[..., None]
+        gain = 1.0 - (pct / 100.0) * SIGNATURE[None, None, :] * ppg[i] * mask
+        moved = frame.astype(np.float32) * gain
+        shift = np.float32([[1, 0, 0], [0, 1, -amp_px * resp[i]]])  # inhalation: up
+        moved = cv2.warpAffine(moved, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
+        out[i] = np.clip(moved + rng.normal(0, 1.0, moved.shape), 0, 255).astype(np.uint8)
+    return out
+
+
+def write(path: Path, frames: np.ndarray, crf: int) -> None:
+    h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
+    with VideoWriter(path, FS, w, h, crf=crf) as writer:
+        for frame in frames:
+            writer.write(np.ascontiguousarray(frame[:h, :w]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--photos", nargs="*", type=Path, default=[])
+    parser.add_argument("--talking", nargs="*", default=list(TALKING))
+    parser.add_argument("--null", action="store_true", help="static photo clips, no pulse")
+    parser.add_argument("--no-pulse", action="store_true", help="animated photos, no pulse")
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    n = round(args.seconds * FS)
+    rows = []
+    jobs = [] if args.null else [("talking", name) for name in args.talking]
+    photo_kind = "null" if args.null else "nopulse" if args.no_pulse else "still"
+    jobs += [(photo_kind, str(p)) for p in args.photos]
+    for kind, src in jobs:
+        if kind == "talking":
+            frames = pingpong(read_all(MOTION_DIR / f"{src}.mp4").frames, n)
+            if frames.shape[2] > 720:  # the 1280-px clip: half size
+                frames = np.stack(
+                    [
+                        cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+                        for f in frames
+                    ]
+                )
+        else:
+            photo = read_image(src)
+            frames = None if kind == "null" else still_motion(photo, n, rng)
+        hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
+        pct, amp, crf = rng.uniform(0.2, 0.4), rng.uniform(1.5, 3.0), int(rng.integers(16, 29))
+        if kind == "null":
+            still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR)
+            frames = np.clip(still[None] + rng.normal(0, 1.0, (n, *still.shape)), 0, 255).astype(
+                np.uint8
+            )
+            hr = br = pct = amp = 0.0
+        else:
+            if kind == "nopulse":
+                pct = 0.0
+            frames = inject(frames, hr, br, pct, amp, rng)
+            hr = hr if pct else 0.0
+        name = f"{kind}_{Path(src).stem}"
+        write(args.out / f"{name}.mp4", frames, crf)
+        rows.append((name, kind, round(hr, 2), round(br, 2), round(pct, 3), crf))
+        print(rows[-1], flush=True)
+    with open(args.out / "truth.csv", "a", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -82,7 +82,7 @@ def test_bigsmall_tiny_weights_torch_and_onnx_agree(
     auto = Predictor(checkpoint=tiny_weights, breathing="motion").predict(frames[:90], fps=30.0)
     assert auto.model["backend"] == "onnx"
     assert auto.signal_quality["breathing_source"].startswith("motion")
-    assert torch_result.signal_quality["breathing_source"].startswith("model")
+    assert torch_result.signal_quality["breathing_source"].startswith("fused")
 
 
 def test_official_trio_on_real_face(faces_dir: Path, official_weights_dir: Path) -> None:

@@ -63,8 +63,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--breathing",
         default=None,
         choices=BREATHING_CHOICES,
-        help="breathing from the network's respiration head (model; default for bigsmall) or "
-        "from the face's vertical motion (motion; default for classic methods)",
+        help="breathing from the network's respiration head (model), the face's vertical motion "
+        "(motion; default for classic methods) or both read together (fused; default for "
+        "bigsmall predict; live takes model or motion)",
     )
 
 

@@ -157,7 +157,8 @@ class Predictor:
         device: torch device for the torch backend ("cpu", "cuda", ...).
         window_sec: window of the rates over time; ``None``: 10 s, or the whole video when
             shorter. An explicit window longer than the video is an error.
-        breathing: "model" or "motion"; ``None``: "model" for BigSmall, "motion" otherwise.
+        breathing: "model", "motion" or "fused" (both read together); ``None``: "fused" for
+            BigSmall, "motion" otherwise.
         pulse: how BigSmall's heart rate is read: "fused" (default; its PPG together with POS
             on the face's skin colour) or "model" (its PPG alone). Classic methods ignore it.
         allow_truncated: analyse the frames before the damage of a truncated video instead
@@ -190,7 +191,7 @@ class Predictor:
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if breathing is None:
-            breathing = "model" if method == MODEL_METHOD else "motion"
+            breathing = "fused" if method == MODEL_METHOD else "motion"
         if breathing not in BREATHING_SOURCES:
             raise ConfigError(
                 f"unknown breathing source {breathing!r}; choose one of "

@@ -40,8 +40,9 @@ def test_masked_bce_ignores_not_coded() -> None:
 
 
 def test_pos_weight_from_coded_labels() -> None:
-    t = np.array([[1, 0, -1], [0, 0, -1], [0, 1, -1]], np.float32)
-    assert np.allclose(au_pos_weight(t), [2.0, 2.0, 1.0])
+    t = np.array([[1, 0, -1], [0, 0, -1], [0, 1, -1], [0, 0, -1], [0, 0, -1]], np.float32)
+    assert np.allclose(au_pos_weight(t), [3.0, 3.0, 1.0])  # 4/1 capped at 3
+    assert np.allclose(au_pos_weight(t[:3]), [2.0, 2.0, 1.0])
 
 
 def test_augment_standardizes_and_tints_greyscale() -> None:

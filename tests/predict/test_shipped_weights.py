@@ -16,12 +16,13 @@ def test_shipped_weights_are_complete() -> None:
     assert path.is_file(), "src/bigsmall/weights/bigsmall.safetensors is missing"
     meta = read_safetensors_metadata(path)
     assert meta["model"] == "bigsmall" and meta["n_segment"] == "3"
-    assert meta["crop"] == "bp4d_framing"
+    assert meta["crop"] == "face"
+    assert "expressions" in meta["training_data"]
     assert 5e6 < path.stat().st_size < 20e6  # a few MB, fp32 2.14 M parameters
     assert onnx_cache_path(path, 3).parent == path.parent  # the graph ships beside them
     assert (path.parent / "MODEL_CARD.md").is_file()
     loaded = load_model(None)
-    assert loaded.name == "bigsmall" and loaded.crop == "bp4d_framing"
+    assert loaded.name == "bigsmall" and loaded.crop == "face"
     assert sum(p.numel() for p in loaded.module.parameters()) == 2_142_478
 
 
@@ -50,3 +51,17 @@ def test_fused_and_model_pulse_on_the_demo(demo_video: tuple[Path, object]) -> N
     assert fused.frames["ppg"].equals(alone.frames["ppg"])
     with pytest.raises(Exception, match="unknown pulse source"):
         Predictor(pulse="best")
+
+
+def test_smile_on_a_held_out_real_face(faces_dir: Path) -> None:
+    """The shipped AU head was trained on other people's photos: the smiling man of
+    ``single_face.jpg`` reads AU12, the same man's neutral face in ``single_face.mp4`` not."""
+    import numpy as np
+
+    from bigsmall.video.io import read_image
+
+    photo = read_image(faces_dir / "single_face.jpg")
+    smiling = Predictor().predict(np.repeat(photo[None], 60, axis=0), fps=30.0)
+    neutral = Predictor().predict(faces_dir / "single_face.mp4")
+    assert smiling.au_occurrence["AU12"] >= 0.9
+    assert neutral.au_occurrence["AU12"] <= 0.1

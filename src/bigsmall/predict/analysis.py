@@ -20,6 +20,12 @@ rest of the breathing band; 20 s of white noise scores a median +0.4 dB, 95th pe
 +5.4 dB (prepared as a network output) or −1.6 / +1.6 dB (raw motion), hence
 :data:`BREATHING_SNR_MIN_DB` = 3 dB and breathing only from ≥ 20 s stretches (shorter
 spectra have too few bins in the band for any threshold to separate noise).
+
+Several estimates of one rhythm (BigSmall's PPG and POS on the face's skin colour; its
+respiration output and head motion) are read together from their averaged band-normalized
+periodograms, which lowers what noise scores: their gates are :data:`FUSED_PULSE_SNR_MIN_DB`
+and :data:`FUSED_BREATHING_SNR_MIN_DB`. A rate on the band's first or last bin is withheld
+whatever its SNR (:func:`at_band_edge`).
 """
 
 from __future__ import annotations
@@ -152,18 +158,16 @@ def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> 
     (:func:`bigsmall.signal.spectrum.mean_band_normalized_periodogram`); one wave gives exactly
     its own periodogram's rate and SNR.
     """
-    if isinstance(waves, np.ndarray) and waves.ndim == 1:
-        waves = [waves]
     usable = [
         np.asarray(w, np.float64)
-        for w in waves
+        for w in _as_waves(waves)
         if np.size(w) >= _MIN_SAMPLES and np.any(np.asarray(w))
     ]
     if not usable:
         return RateEstimate(float("nan"), float("nan"), "poor")
     band = band_of(kind)
     freqs_hz, power = mean_band_normalized_periodogram(usable, fs, band)
-    rate = rate_from_spectrum(freqs_hz, power, band)
+    rate = rate_from_spectrum(freqs_hz, power, band)  # PRODUCT_SETTINGS' "fft" rule
     snr = _snr(kind, freqs_hz, power, rate)
     label = quality_label(kind, snr, len(usable))
     if at_band_edge(freqs_hz, rate / 60.0, band):

@@ -132,7 +132,7 @@ def stage2(start: Path, official: Path, expressions: Path, epochs: int) -> tuple
         f"trained on {int(train.sum())} photos of "
         f"{photos.table['person'][train].nunique()} people ({epochs} epochs, losses "
         f"{', '.join(f'{v:.3f}' for v in losses)}); face found on {found.mean():.3f} of all "
-        f"photos; held-out crops (no detection retry): AU12 balanced accuracy {balanced:.3f}"
+        f"photos; held-out people's crops (static, no H.264): AU12 balanced accuracy {balanced:.3f}"
     )
     return model, log
 

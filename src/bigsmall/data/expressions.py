@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bigsmall.constants import AU_NAMES
-from bigsmall.errors import DatasetError
+from bigsmall.errors import DatasetError, NoFaceError
 
 LABELS_FILE: str = "labels.csv"
 IMAGES_DIR: str = "images"
@@ -109,7 +109,6 @@ def still_big_frame(
 ) -> np.ndarray | None:
     """(H, W, 3) uint8 Big frame of one photo shown as a static clip, prepared exactly as
     ``predict`` prepares a video frame (same detector, crop and resize); ``None`` if no face."""
-    from bigsmall.errors import NoFaceError
     from bigsmall.video.inputs import build_bigsmall_inputs
     from bigsmall.video.io import FrameBatch, read_image
 

@@ -20,10 +20,10 @@ positive, so that inhalation is up, like the synthetic ``resp`` label); it is la
 
 from __future__ import annotations
 
-import mmap
-
 import cv2
 import numpy as np
+
+from bigsmall.video.inputs import release_pages
 
 #: Crops are area-downscaled by this factor before phase correlation (speed; the correlation
 #: peak's centroid keeps sub-pixel accuracy).
@@ -98,14 +98,6 @@ class VerticalMotionTracker:
 
     def update(self, crop_rgb: np.ndarray, box_xywh: np.ndarray) -> float:
         return self.update_prepared(self.prepare(crop_rgb), box_xywh)
-
-
-def release_pages(frames: np.ndarray) -> None:
-    """Drop the resident pages of a memory-mapped array (they are re-read from the file when
-    touched again), so that scanning a long video's crops keeps the resident memory flat."""
-    handle = getattr(frames, "_mmap", None)
-    if isinstance(handle, mmap.mmap) and hasattr(handle, "madvise"):
-        handle.madvise(mmap.MADV_DONTNEED)
 
 
 def vertical_motion(big_uint8: np.ndarray, boxes: np.ndarray) -> np.ndarray:

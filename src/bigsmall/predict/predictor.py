@@ -34,7 +34,7 @@ from bigsmall.errors import (
     VideoUnreadableError,
 )
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import release_pages, vertical_motion
+from bigsmall.predict.motion import vertical_motion
 from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
 from bigsmall.predict.runner import (
     BACKENDS,
@@ -49,7 +49,13 @@ from bigsmall.predict.runner import (
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
-from bigsmall.video.inputs import CROP_MODES, SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
+from bigsmall.video.inputs import (
+    CROP_MODES,
+    SMALL_SIZE_HW,
+    BigSmallInputs,
+    build_bigsmall_inputs,
+    release_pages,
+)
 from bigsmall.video.io import DEFAULT_BATCH_SIZE, FrameBatch, VideoReader
 from bigsmall.video.skin import skin_region, skin_rgb_trace
 
@@ -109,8 +115,8 @@ class _ProgressReader(VideoReader):
 @dataclass
 class _Waves:
     """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12);
-    ``pulse_support``: further raw estimates of the pulse (wave, diff-normalized) read
-    together with ``pulse`` for its rate."""
+    ``pulse_support`` / ``breathing_support``: further raw estimates (wave, diff-normalized)
+    read together with ``pulse`` / ``breathing`` for their rates."""
 
     pulse: np.ndarray
     pulse_diff_normalized: bool
@@ -384,7 +390,6 @@ class Predictor:
         support = []
         if self.uses_model and self.pulse == "fused":
             skin = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
-            release_pages(inputs.big_uint8)
             support.append((_PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
         waves = _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support)
         return waves, backend

@@ -22,6 +22,7 @@ result equals converting the whole frame and cropping. Detection runs on the lum
 
 from __future__ import annotations
 
+import mmap
 import os
 import queue
 import tempfile
@@ -66,6 +67,14 @@ _FLOAT_RESIZE_MIN_SCALE: float = 1.3
 
 
 # ---------------------------------------------------------------------------- sinks
+def release_pages(frames: np.ndarray) -> None:
+    """Drop the resident pages of a memory-mapped array (they are re-read from the file when
+    touched again), so that scanning a long video's crops keeps the resident memory flat."""
+    handle = getattr(frames, "_mmap", None)
+    if isinstance(handle, mmap.mmap) and hasattr(handle, "madvise"):
+        handle.madvise(mmap.MADV_DONTNEED)
+
+
 class BigFrameSink(Protocol):
     """Receives the uint8 Big frames batch by batch; ``finish`` returns them as (T, h, w, 3)."""
 

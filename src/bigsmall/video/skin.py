@@ -17,6 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from bigsmall.video.inputs import release_pages
+
 #: Where the detected face box sits in the crop of each crop mode, as fractions of the crop
 #: (x0, y0, x1, y1): ``face`` enlarges the box 1.5× about its centre; ``bp4d_framing`` is a
 #: square 2.6 face widths wide centred 0.3 face widths above the face's centre
@@ -69,4 +71,5 @@ def skin_rgb_trace(
         chunk = np.asarray(big_uint8[start : start + CHUNK_FRAMES, rows, cols])
         for offset, patch in enumerate(chunk):
             out[start + offset] = skin_mean_rgb(np.ascontiguousarray(patch))
+        release_pages(big_uint8)
     return out

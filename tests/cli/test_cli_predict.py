@@ -81,6 +81,34 @@ def test_predict_writes_all_outputs(
     assert {p.name for p in out.iterdir()} >= {"report.png", "report.html"}
 
 
+def test_overwrite_replaces_only_bigsmall_folders(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """Issue 18 #10: --overwrite never removes a document, the input video or the current
+    folder; it replaces a folder an earlier run wrote."""
+    work = tmp_path / "work"
+    work.mkdir()
+    video = work / "clip.mp4"
+    shutil.copy(face_clip, video)
+    (work / "notes.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    fast = ["--method", "chrom", "--no-report", "--overwrite"]
+    for out in (str(work), ".", "clip.mp4", "notes.txt"):
+        code, _, err = _run(["predict", "clip.mp4", "--out", out, *fast], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+    docs = work / "docs"
+    docs.mkdir()
+    (docs / "thesis.tex").write_text("years")
+    code, _, err = _run(["predict", "clip.mp4", "--out", "docs", *fast], capsys)
+    assert code == 2 and "only replaces bigsmall's own output folders" in err
+    assert sorted(p.name for p in work.iterdir()) == ["clip.mp4", "docs", "notes.txt"]
+    assert (docs / "thesis.tex").read_text() == "years"
+    for _ in range(2):  # a folder bigsmall wrote is replaced
+        code, _, err = _run(["predict", "clip.mp4", "--out", "res", *fast], capsys)
+        assert code == 0, err
+    assert (work / "res" / "summary.json").is_file()
+
+
 def test_predict_many_videos(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -59,15 +59,18 @@ def _choose_method(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from bigsmall.cli.predict import make_predictor
     from bigsmall.errors import ConfigError
+    from bigsmall.output_dir import MARKER, atomic_dir, is_own_output
     from bigsmall.predict.demo_video import DEMO_SEED, make_demo_video
-    from bigsmall.predict.outputs import atomic_dir, write_result_files
+    from bigsmall.predict.outputs import write_result_files
 
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (out / DEMO_VIDEO).is_file():
-        raise ConfigError(f"{out}: folder exists and was not made by `bigsmall demo`; pass --out")
+    if out.is_dir() and any(out.iterdir()) and not is_own_output(out):
+        if not (out / DEMO_VIDEO).is_file() or not (out / TRUTH_FILE).is_file():
+            raise ConfigError(f"{out}: folder exists and was not made by bigsmall demo; pass --out")
+        (out / MARKER).write_text("{}\n")  # a demo folder of an earlier version: ours
     args.method = _choose_method(args)
     start = time.perf_counter()
-    with atomic_dir(out, overwrite=True) as tmp:
+    with atomic_dir(out, overwrite=True, written_by="bigsmall demo") as tmp:
         video = tmp / DEMO_VIDEO
         seed = DEMO_SEED if args.seed is None else args.seed
         truth = make_demo_video(video, seconds=args.seconds, seed=seed)

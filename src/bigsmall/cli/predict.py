@@ -192,20 +192,21 @@ def make_predictor(args: argparse.Namespace, window_sec: float | None = None) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from bigsmall.predict.outputs import check_out_dir, write_many, write_outputs
+    from bigsmall.output_dir import check_out_dir
+    from bigsmall.predict.outputs import write_many, write_outputs
 
     videos, many = expand_inputs(args.videos)
     predictor = make_predictor(args, args.window_sec)
     if not many:
         video = videos[0]
         out = Path(args.out) if args.out else Path(f"{video.stem or video.name}_bigsmall")
-        check_out_dir(out, args.overwrite)
+        check_out_dir(out, args.overwrite, [video])
         result = predictor.predict(video, fps=args.fps)
         write_outputs(result, out, overwrite=args.overwrite, report=not args.no_report)
         _print_result(result, out)
         return 0
     out = Path(args.out or DEFAULT_MANY_OUT)
-    check_out_dir(out, args.overwrite)
+    check_out_dir(out, args.overwrite, videos)
     failures: list[str] = []
 
     def on_error(path: Path, message: str) -> None:

@@ -1,21 +1,18 @@
 """Writing a prediction to a folder: summary.json, signals.csv, rates.csv, report.png/html.
 
-The folder appears only when everything is written: files go to a hidden temporary sibling
-that is renamed at the end, so a failed or interrupted run leaves nothing half-written.
+The folder appears only when everything is written, and ``--overwrite`` replaces only a folder
+this program wrote (:mod:`bigsmall.output_dir`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from bigsmall.errors import ConfigError
+from bigsmall.output_dir import atomic_dir
 from bigsmall.predict.result import PredictionResult
 
 SUMMARY_FILE = "summary.json"
@@ -26,33 +23,6 @@ REPORT_HTML = "report.html"
 #: Combined per-video table of a many-video run.
 COMBINED_FILE = "summary.csv"
 _CSV_FLOAT_FORMAT = "%.6g"
-
-
-def check_out_dir(out_dir: str | Path, overwrite: bool = False) -> Path:
-    """Refuse an existing non-empty ``out_dir`` unless ``overwrite`` (one-line error)."""
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise ConfigError(
-            f"{out}: output folder exists and is not empty; pass --overwrite or another --out"
-        )
-    return out
-
-
-@contextmanager
-def atomic_dir(out_dir: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``out_dir``; rename it to ``out_dir`` on success."""
-    out = check_out_dir(out_dir, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_result_files(result: PredictionResult, folder: Path, report: bool = True) -> None:
@@ -70,7 +40,8 @@ def write_outputs(
     result: PredictionResult, out_dir: str | Path, overwrite: bool = False, report: bool = True
 ) -> Path:
     """Write one prediction to ``out_dir`` atomically; returns ``out_dir``."""
-    with atomic_dir(out_dir, overwrite) as tmp:
+    inputs = [result.source] if result.source else []
+    with atomic_dir(out_dir, overwrite, inputs, written_by="bigsmall predict") as tmp:
         write_result_files(result, tmp, report)
     return Path(out_dir)
 
@@ -121,7 +92,7 @@ def write_many(
     from bigsmall.errors import BigSmallError
 
     rows = []
-    with atomic_dir(out_dir, overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite, videos, written_by="bigsmall predict") as tmp:
         for path, name in zip(videos, unique_names(videos), strict=True):
             try:
                 result = predict(path)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from bigsmall.data.synthetic.compositor import render_frames, trial_signals
 from bigsmall.data.synthetic.renderer import render_procedural, sample_look
 from bigsmall.data.synthetic.scene import sample_trial
 from bigsmall.errors import DatasetError
+from bigsmall.output_dir import atomic_dir, check_out_dir
 from bigsmall.video.writer import VideoWriter
 
 GENERATOR_VERSION: str = "1.0"
@@ -235,11 +235,8 @@ def _run_job(job: tuple[SynthConfig, int, int, str]) -> dict[str, object]:
 def check_arguments(out_dir: str | Path, config: SynthConfig, overwrite: bool) -> None:
     """Raise a one-line :class:`DatasetError` for bad arguments or a non-empty ``out_dir``."""
     config.validate()
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise DatasetError(
-            f"{out}: output folder exists and is not empty; pass --overwrite or another --out"
-        )
+    inputs = [config.faces_dir] if config.faces_dir else []
+    check_out_dir(out_dir, overwrite, inputs, error=DatasetError)
     if config.faces_dir:
         from bigsmall.data.synthetic.faces import list_face_files, read_face_labels
 
@@ -259,61 +256,57 @@ def generate_dataset(
     ``progress``: called with 1 after each finished video (e.g. ``tqdm.update``).
     """
     check_arguments(out_dir, config, overwrite)
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    inputs = [config.faces_dir] if config.faces_dir else []
+    with atomic_dir(out_dir, overwrite, inputs, "bigsmall synth", DatasetError) as tmp:
+        return _generate_into(tmp, config, workers, progress)
+
+
+def _generate_into(
+    tmp: Path, config: SynthConfig, workers: int, progress: Callable[[int], object] | None
+) -> dict[str, object]:
     jobs = [
         (config, s, t, str(tmp))
         for s in range(config.subjects)
         for t in range(config.trials_per_subject)
     ]
-    try:
-        if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                videos = []
-                for meta in pool.imap(_run_job, jobs):
-                    videos.append(meta)
-                    if progress:
-                        progress(1)
-        else:
+    if workers > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
             videos = []
-            for job in jobs:
-                videos.append(_run_job(job))
+            for meta in pool.imap(_run_job, jobs):
+                videos.append(meta)
                 if progress:
                     progress(1)
-        manifest = {
-            "generator": "bigsmall.data.synthetic",
-            "version": GENERATOR_VERSION,
-            "seed": config.seed,
-            "arguments": asdict(config),
-            "csv_columns": list(CSV_COLUMNS),
-            "videos": [
-                {
-                    k: meta[k]
-                    for k in (
-                        "subject",
-                        "trial",
-                        "video",
-                        "labels",
-                        "frames",
-                        "fps",
-                        "heart_rate_bpm",
-                        "breathing_rate_bpm",
-                        "face_source",
-                        "pulse_source",
-                        "au_rate",
-                    )
-                }
-                for meta in videos
-            ],
-        }
-        _write_text(tmp / "dataset.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    else:
+        videos = []
+        for job in jobs:
+            videos.append(_run_job(job))
+            if progress:
+                progress(1)
+    manifest = {
+        "generator": "bigsmall.data.synthetic",
+        "version": GENERATOR_VERSION,
+        "seed": config.seed,
+        "arguments": asdict(config),
+        "csv_columns": list(CSV_COLUMNS),
+        "videos": [
+            {
+                k: meta[k]
+                for k in (
+                    "subject",
+                    "trial",
+                    "video",
+                    "labels",
+                    "frames",
+                    "fps",
+                    "heart_rate_bpm",
+                    "breathing_rate_bpm",
+                    "face_source",
+                    "pulse_source",
+                    "au_rate",
+                )
+            }
+            for meta in videos
+        ],
+    }
+    _write_text(tmp / "dataset.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

@@ -8,13 +8,13 @@ import numpy as np
 import torch
 
 from bigsmall.constants import AU_NAMES
+from bigsmall.data.expressions import is_greyscale
 from bigsmall.models import create_model
 from bigsmall.training.stills import (
     au_pos_weight,
     augment,
     evaluate_au,
     fit_au_on_stills,
-    is_greyscale,
     masked_bce,
 )
 

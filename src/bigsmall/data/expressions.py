@@ -150,3 +150,80 @@ def still_big_frames(
             bar.update(1)
     bar.close()
     return out, found
+
+
+#: Per-channel gain ranges (R, G, B) of the skin-like tint given to greyscale photos.
+TINT_GAINS: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.78, 0.92), (0.62, 0.82))
+#: Side of a photo's canvas in the generator's face folder, in photo sides: the tight crop is
+#: set in a blurred surround so the generator's framing (face 25–45 % of the width) finds no
+#: mirrored copies of the face around it.
+CANVAS_SIDES: float = 3.0
+
+
+def is_greyscale(frames: np.ndarray) -> np.ndarray:
+    """(N,) bool for (N, H, W, 3) uint8 photos whose three channels (almost) agree."""
+    f = frames.astype(np.int16)
+    return (np.abs(f[..., 0] - f[..., 1]).mean((1, 2)) < 2) & (
+        np.abs(f[..., 1] - f[..., 2]).mean((1, 2)) < 2
+    )
+
+
+def tint(image: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB × (3,) gains → uint8: a greyscale photo given a skin-like colour."""
+    return np.clip(image.astype(np.float32) * gains[None, None, :], 0, 255).astype(np.uint8)
+
+
+def on_canvas(image: np.ndarray, sides: float = CANVAS_SIDES) -> np.ndarray:
+    """(H, W, 3) uint8 tight face crop → (S, S, 3) uint8 with S = ``sides`` × max(H, W): the
+    photo in the middle, feathered into a heavily blurred, darkened copy of itself."""
+    import cv2
+
+    height, width = image.shape[:2]
+    side = round(sides * max(height, width))
+    surround = cv2.resize(cv2.blur(image, (max(width // 3, 1), max(height // 3, 1))), (side, side))
+    surround = cv2.GaussianBlur(surround, (0, 0), side / 20) * np.float32(0.8)
+    alpha = np.zeros((side, side), np.float32)
+    y0, x0 = (side - height) // 2, (side - width) // 2
+    dy, dx = height // 10, width // 10
+    alpha[y0 + dy : y0 + height - dy, x0 + dx : x0 + width - dx] = 1.0
+    alpha = cv2.GaussianBlur(alpha, (0, 0), max(height, width) / 20)[..., None]
+    canvas = np.zeros((side, side, 3), np.float32)
+    canvas[y0 : y0 + height, x0 : x0 + width] = image
+    out = alpha * canvas + (1 - alpha) * surround
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def write_face_folder(
+    photos: ExpressionPhotos, out: str | Path, people: int, seed: int = 0
+) -> list[Path]:
+    """A ``bigsmall synth --faces`` folder of one photo each of ``people`` people of ``photos``
+    (drawn at random; the caller chooses whose photos ``photos`` holds), greyscale photos
+    tinted skin-like (:data:`TINT_GAINS`), each set on a canvas (:func:`on_canvas`), with a
+    ``labels.csv`` naming the AUs the photo's expression shows. Photos whose face the Haar
+    detector does not find on the canvas are skipped. Returns the files written."""
+    import cv2
+
+    from bigsmall.video.face import detect_largest_face
+    from bigsmall.video.io import read_image
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    order = photos.table.sample(frac=1.0, random_state=seed).drop_duplicates("person")
+    files: list[Path] = []
+    rows = ["file,aus"]
+    for record in order.itertuples():
+        if len(files) >= people:
+            break
+        image = read_image(photos.images_dir / record.image)
+        if is_greyscale(image[None])[0]:
+            image = tint(image, np.array([rng.uniform(lo, hi) for lo, hi in TINT_GAINS]))
+        canvas = on_canvas(image)
+        if detect_largest_face(canvas) is None:
+            continue
+        name = f"{Path(record.image).stem}.png"
+        cv2.imwrite(str(out / name), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+        rows.append(f"{name},{' '.join(EXPRESSION_AUS[record.expression][0])}")
+        files.append(out / name)
+    (out / LABELS_FILE).write_text("\n".join(rows) + "\n")
+    return files

@@ -36,26 +36,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from bigsmall.data.expressions import TINT_GAINS, is_greyscale
 from bigsmall.models.bigsmall import BigSmall
 
 #: Share of windows whose Small input is zeros (a static clip) rather than random noise.
 STATIC_SMALL_SHARE: float = 0.5
 #: Largest relative change of the crop's side and of its centre (fraction of the side).
 CROP_JITTER: tuple[float, float] = (0.12, 0.06)
-#: Per-channel gain ranges (R, G, B) of the tint given to greyscale photos (skin-like).
-TINT_GAINS: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.78, 0.92), (0.62, 0.82))
 #: Largest BCE positive weight of an AU (see module docstring).
 MAX_POS_WEIGHT: float = 3.0
 #: Std (uint8 levels) of the sensor noise added.
 NOISE_LEVELS: float = 2.0
-
-
-def is_greyscale(frames: np.ndarray) -> np.ndarray:
-    """(N,) bool: photos whose three channels (almost) agree."""
-    f = frames.astype(np.int16)
-    return (np.abs(f[..., 0] - f[..., 1]).mean((1, 2)) < 2) & (
-        np.abs(f[..., 1] - f[..., 2]).mean((1, 2)) < 2
-    )
 
 
 def augment(frames: np.ndarray, grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -80,8 +71,7 @@ def augment(frames: np.ndarray, grey: np.ndarray, rng: np.random.Generator) -> n
         if rng.uniform() < 0.5:
             img = img[:, ::-1]
         if grey[i] and rng.uniform() < 0.7:
-            gains = np.array([rng.uniform(lo, hi) for lo, hi in TINT_GAINS], np.float32)
-            img = img * gains
+            img = img * np.array([rng.uniform(lo, hi) for lo, hi in TINT_GAINS], np.float32)
         elif not grey[i] and rng.uniform() < 0.3:
             img = np.repeat(img.mean(2, keepdims=True), 3, axis=2)
         img = img * rng.uniform(0.7, 1.2) + rng.normal(0.0, NOISE_LEVELS, img.shape)

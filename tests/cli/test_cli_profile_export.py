@@ -26,7 +26,7 @@ def test_profile_unknown_model_exits_2(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_export_writes_verified_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "tiny.onnx"
-    assert main(["export", "--model", "bigsmall_tiny_test", "--out", str(out)]) == 0
+    assert main(["export", "--model", "bigsmall_tiny_test", "--random", "--out", str(out)]) == 0
     assert out.is_file() and out.stat().st_size > 1000
     text = capsys.readouterr().out
     diff = float(text.split("max abs difference")[1].split()[0])
@@ -40,3 +40,29 @@ def test_export_rejects_bad_suffix_and_checkpoint(tmp_path: Path) -> None:
     code = main(["export", "--model", "bigsmall", "--out", str(tmp_path / "x.onnx"),
                  "--checkpoint", str(missing)])  # fmt: skip
     assert code == 2
+
+
+def test_export_defaults_to_the_shipped_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 #1: no --checkpoint exports what predict runs (not random weights), readable."""
+    import numpy as np
+
+    from bigsmall.models.onnx_runtime import OnnxModel
+    from bigsmall.predict.runner import load_model, onnx_cache_path, shipped_weights_path
+
+    out = tmp_path / "m.onnx"
+    assert main(["export", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "shipped:bigsmall.safetensors" in text
+    assert out.stat().st_mode & 0o044 == 0o044  # group/others may read it, as any new file
+    module = load_model(None).module
+    beside = shipped_weights_path().parent / onnx_cache_path(shipped_weights_path(), 3).name
+    rng = np.random.default_rng(0)
+    big = rng.standard_normal((2, 3, module.big_size, module.big_size)).astype(np.float32)
+    small = rng.standard_normal((6, 3, module.small_size, module.small_size)).astype(np.float32)
+    mine, predicts = OnnxModel(out)(big, small), OnnxModel(beside)(big, small)
+    for task in module.tasks:
+        assert np.allclose(getattr(mine, task), getattr(predicts, task), atol=1e-5)
+    assert main(["export", "--model", "bigsmall_tsm", "--out", str(tmp_path / "x.onnx")]) == 2
+    assert "no weights ship" in capsys.readouterr().err

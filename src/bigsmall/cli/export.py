@@ -11,17 +11,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export a model to ONNX",
         description=(
-            "Export a registered model to ONNX with a dynamic number of windows, optionally "
-            "with weights, and check it against PyTorch under ONNX Runtime."
+            "Export a model to ONNX with a dynamic number of windows and check it against "
+            "PyTorch under ONNX Runtime. Without --checkpoint the shipped default weights are "
+            "exported (as predict uses them); --random exports untrained weights."
         ),
     )
-    parser.add_argument("--model", default="bigsmall", metavar="NAME", help="model name")
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME",
+        help="registered model name (default: the one the weights name, else bigsmall)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.onnx", help="output file")
     parser.add_argument(
         "--checkpoint",
         type=Path,
         metavar="PATH",
-        help="weights: .safetensors of this project or a toolbox .pth state dict",
+        help="weights: .safetensors of this project or a toolbox .pth state dict "
+        "(default: the shipped weights)",
+    )
+    parser.add_argument(
+        "--random",
+        action="store_true",
+        help="export untrained (randomly initialised) weights, e.g. to time a model",
     )
     path = parser.add_mutually_exclusive_group()
     path.add_argument(
@@ -59,19 +71,18 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from bigsmall.errors import ConfigError
-    from bigsmall.models import create_model
     from bigsmall.models.export import example_inputs, export_onnx
 
     if args.out.suffix != ".onnx":
         raise ConfigError(f"{args.out}: the output file must end in .onnx")
-    model = create_model(args.model, checkpoint_path=args.checkpoint).eval()
+    model, weights = _choose_model(args)
     if args.windows_path and model.use_big and not model.big_downsample:
         raise ConfigError(f"model {args.model!r} runs Big on every frame; use --frames-path for it")
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         path = export_onnx(model, args.out, windows_path=args.windows_path)
-    print(f"wrote {path}")
+    print(f"wrote {path} ({weights})")
     if args.verify:
         from bigsmall.models.onnx_runtime import OnnxModel
 
@@ -95,3 +106,32 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"wrote {quantize_int8(path, args.int8)}")
     return 0
+
+
+def _choose_model(args: argparse.Namespace) -> tuple[object, str]:
+    """The network to export and a few words naming its weights."""
+    from bigsmall.errors import ConfigError
+    from bigsmall.models import create_model
+    from bigsmall.predict.runner import load_model
+
+    if args.random:
+        if args.checkpoint is not None:
+            raise ConfigError("--random exports untrained weights; drop --checkpoint or --random")
+        name = args.model or "bigsmall"
+        return create_model(name).eval(), f"{name}, untrained random weights"
+    if args.model is not None and args.checkpoint is not None:
+        return create_model(args.model, checkpoint_path=args.checkpoint).eval(), str(
+            args.checkpoint
+        )
+    if args.model not in (None, "bigsmall") and args.checkpoint is None:
+        raise ConfigError(
+            f"no weights ship for model {args.model!r}; pass --checkpoint FILE, or --random "
+            "for untrained weights"
+        )
+    loaded = load_model(args.checkpoint)
+    if not loaded.exportable:
+        raise ConfigError(
+            f"{loaded.weights}: these weights are three separate networks and cannot be "
+            "exported as one graph; pass a .safetensors checkpoint"
+        )
+    return loaded.module, f"weights {loaded.weights}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import torch
 from torch import nn
 
 from bigsmall.models.bigsmall import BigSmall
+from bigsmall.models.weights import atomic_temp
 
 #: ONNX opset used for export.
 OPSET = 18
@@ -137,8 +137,7 @@ def export_onnx(
     frames = windows * model.n_segment
     dims = {"big_first": {0: windows}, "big": {0: frames}, "small": {0: frames}}
     dynamic_shapes = tuple(dims[n] for n in names)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.onnx", dir=path.parent)
+    fd, tmp = atomic_temp(path, ".tmp.onnx")
     os.close(fd)
     try:
         with torch.no_grad(), warnings.catch_warnings(), _quiet_loggers():

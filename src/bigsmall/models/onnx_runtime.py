@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -163,10 +162,9 @@ def quantize_int8(
     """
     int8_path = Path(int8_path)
     batches = calibration if calibration is not None else random_calibration(fp32_path)
-    int8_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{int8_path.name}.", suffix=".tmp.onnx", dir=int8_path.parent
-    )
+    from bigsmall.models.weights import atomic_temp
+
+    fd, tmp = atomic_temp(int8_path, ".tmp.onnx")
     os.close(fd)
     root = logging.getLogger()
     level = root.level

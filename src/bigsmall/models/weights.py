@@ -99,9 +99,15 @@ def load_toolbox_checkpoint(
     return load_state_dict_strict(model, read_toolbox_state_dict(path, rename), path)
 
 
-def _atomic_target(path: Path) -> tuple[int, str]:
+def atomic_temp(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """``(fd, name)`` of a new hidden temporary file beside ``path`` (to ``os.replace`` onto it)
+    with the mode a new file gets here (0666 minus the umask), not ``mkstemp``'s 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(name, 0o666 & ~mask)
+    return fd, name
 
 
 def save_safetensors(
@@ -113,7 +119,7 @@ def save_safetensors(
     path = Path(path)
     state = model.state_dict() if isinstance(model, nn.Module) else dict(model)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-    fd, tmp = _atomic_target(path)
+    fd, tmp = atomic_temp(path)
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata={str(k): str(v) for k, v in (metadata or {}).items()})

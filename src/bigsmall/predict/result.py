@@ -32,6 +32,7 @@ RATE_COLUMNS: tuple[str, ...] = (
 )
 #: Keys of ``summary.json``, in order (issue 7).
 SUMMARY_KEYS: tuple[str, ...] = (
+    "video",
     "heart_rate_bpm",
     "breathing_rate_bpm",
     "au_occurrence",
@@ -99,6 +100,7 @@ class PredictionResult:
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` dict (keys :data:`SUMMARY_KEYS`, JSON-safe values)."""
         values = {
+            "video": self.source,
             "heart_rate_bpm": self.heart_rate_bpm,
             "breathing_rate_bpm": self.breathing_rate_bpm,
             "au_occurrence": self.au_occurrence,

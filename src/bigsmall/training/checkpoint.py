@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,12 @@ import torch
 from torch import nn
 
 from bigsmall.errors import CheckpointError
-from bigsmall.models.weights import read_safetensors, save_safetensors
+from bigsmall.models.weights import atomic_temp, read_safetensors, save_safetensors
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = atomic_temp(path)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)

@@ -75,10 +75,32 @@ def test_predict_writes_all_outputs(
     assert summary["frames"] == 180 and summary["fps"] == 30.0 and summary["method"] == "chrom"
     assert summary["breathing_rate_bpm"] is None  # 6 s < 20 s: withheld, with a warning
     assert any("breathing rate needs at least 20 s" in w for w in summary["warnings"])
+    assert summary["signal_quality"]["breathing_quality"] == "too short"
     rates = pd.read_csv(out / "rates.csv")
     assert len(rates) == 2  # 6 s, 5 s windows every 1 s
+    assert rates["breathing_rate_bpm"].isna().all()  # as the summary: 6 s < 20 s (issue 18 #3)
+    assert rates["breathing_snr_db"].isna().all()
     assert len(pd.read_csv(out / "signals.csv")) == 180
     assert {p.name for p in out.iterdir()} >= {"report.png", "report.html"}
+
+
+def test_short_clip_says_too_short(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 #2/#3: a 4 s clip is "too short" for either rate, in the console, the summary
+    and every window of rates.csv alike."""
+    from bigsmall.predict.demo_video import make_demo_video
+
+    video = tmp_path / "short.mp4"
+    make_demo_video(video, seconds=4.0)
+    out = tmp_path / "out"
+    code, stdout, err = _run(["predict", str(video), "--out", str(out), "--no-report"], capsys)
+    assert code == 0, err
+    assert "(pulse too short)" in stdout and "needs at least 5 s" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["heart_rate_bpm"] is None and summary["breathing_rate_bpm"] is None
+    assert summary["signal_quality"]["pulse_quality"] == "too short"
+    assert summary["video"] == str(video)
+    rates = pd.read_csv(out / "rates.csv")
+    assert rates[["heart_rate_bpm", "breathing_rate_bpm"]].isna().all().all()
 
 
 def test_overwrite_replaces_only_bigsmall_folders(

@@ -44,7 +44,12 @@ def test_layout_and_columns(tiny: tuple[Path, SynthConfig]) -> None:
     out, config = tiny
     manifest = json.loads((out / "dataset.json").read_text())
     assert manifest["seed"] == 7 and len(manifest["videos"]) == 2
-    assert sorted(p.name for p in out.iterdir()) == ["S001", "S002", "dataset.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".bigsmall-output",
+        "S001",
+        "S002",
+        "dataset.json",
+    ]
     for subject in ("S001", "S002"):
         names = sorted(p.name for p in (out / subject).iterdir())
         assert names == [f"{subject}_T1.csv", f"{subject}_T1.json", f"{subject}_T1.mp4"]

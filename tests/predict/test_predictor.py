@@ -142,7 +142,10 @@ def test_write_outputs(demo_video: tuple[Path, object], tmp_path: Path) -> None:
     result = Predictor(method="pos").predict(frames, fps=30.0)
     out = write_outputs(result, tmp_path / "out")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["rates.csv", "report.html", "report.png", "signals.csv", "summary.json"]
+    assert names == [
+        ".bigsmall-output",  # the marker --overwrite looks for
+        *("rates.csv", "report.html", "report.png", "signals.csv", "summary.json"),
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert tuple(summary) == SUMMARY_KEYS and summary["frames"] == 240
     signals = pd.read_csv(out / "signals.csv")

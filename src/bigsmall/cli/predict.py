@@ -89,7 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "write OUT/summary.json, signals.csv (per frame), rates.csv (over time), report.png "
             "and report.html. Several videos (a folder of videos, a glob, or several paths) "
             "give one sub-folder each plus OUT/summary.csv. The output folder appears only "
-            "when the run succeeds."
+            "when the run succeeds. A heart rate needs at least 5 s of video with a face, a "
+            "breathing rate at least 20 s (shorter: AUs only, and the summary says so)."
         ),
     )
     parser.add_argument(

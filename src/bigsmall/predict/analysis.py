@@ -71,6 +71,10 @@ BREATHING_SNR_GOOD_DB: float = 6.0
 #: Breathing needs longer windows than the pulse (a 0.13 Hz cycle lasts 7.7 s); it is
 #: reported only from stretches at least this long.
 BREATHING_MIN_WINDOW_SEC: float = 20.0
+#: Quality label of a rate whose stretch of video is shorter than its kind's minimum.
+TOO_SHORT: str = "too short"
+#: Shortest stretch (s) each kind of rate is read from (pulse, breathing).
+MIN_SEC: dict[str, float] = {"heart": PULSE_MIN_SEC, "breathing": BREATHING_MIN_WINDOW_SEC}
 #: Step between the windows of the rates over time.
 RATE_STEP_SEC: float = 1.0
 
@@ -137,7 +141,8 @@ def prepare(x: np.ndarray, fs: float, kind: str, diff_normalized: bool) -> np.nd
 
 @dataclass(frozen=True)
 class RateEstimate:
-    """A rate (per minute; NaN when too noisy or too short), its SNR (dB), quality label and
+    """A rate (per minute; NaN when too noisy or too short), its SNR (dB), quality label
+    ("good", "fair", "poor", or :data:`TOO_SHORT` when the stretch was too short to read) and
     the number of estimates it was read from."""
 
     rate_bpm: float
@@ -147,7 +152,7 @@ class RateEstimate:
 
     @property
     def reliable(self) -> bool:
-        return self.quality != "poor"
+        return self.quality in ("fair", "good")
 
 
 def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> RateEstimate:
@@ -204,6 +209,8 @@ def rates_over_time(
     valid: (T,) bool, frames with a face; a window with less than half valid frames gets NaN.
     window_sec: pulse window; breathing uses max(window_sec, :data:`BREATHING_MIN_WINDOW_SEC`)
         capped at the clip, centred on the same times (shifted inside the clip at the edges).
+        A window shorter than its kind's :data:`MIN_SEC` (a short clip) gives NaN, as the
+        whole-video rate does.
     Returns columns time_s, heart_rate_bpm, pulse_snr_db, breathing_rate_bpm,
     breathing_snr_db, each (W,).
     """
@@ -244,6 +251,8 @@ def rates_over_time(
 def _window_estimate(
     waves: list[np.ndarray], valid: np.ndarray, start: int, length: int, fs: float, kind: str
 ) -> RateEstimate:
+    if length < MIN_SEC[kind] * fs - 0.5:
+        return RateEstimate(float("nan"), float("nan"), TOO_SHORT)
     if valid[start : start + length].mean() < 0.5:
         return RateEstimate(float("nan"), float("nan"), "poor")
     return estimate([w[start : start + length] for w in waves], fs, kind)

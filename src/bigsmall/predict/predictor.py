@@ -15,6 +15,7 @@ quality and the thresholds below which a rate is withheld are in
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -509,21 +510,22 @@ class Predictor:
         """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
         of one rhythm, over the longest stretch with a face, and a warning."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
-        min_sec = {"heart": analysis.PULSE_MIN_SEC, "breathing": analysis.BREATHING_MIN_WINDOW_SEC}
         seconds = (stop - start) / fs
-        if seconds < min_sec[kind]:
+        if seconds < analysis.MIN_SEC[kind]:
             nan = float("nan")
-            return analysis.RateEstimate(nan, nan, "poor"), (
+            return analysis.RateEstimate(nan, nan, analysis.TOO_SHORT), (
                 f"Only {seconds:.1f} s of video with a face: a {fs_note} needs at least "
-                f"{min_sec[kind]:g} s, so none is reported."
+                f"{analysis.MIN_SEC[kind]:g} s, so none is reported."
             )
         waves = [analysis.prepare(w[start:stop], fs, kind, dn) for w, dn in estimates]
         est = analysis.estimate(waves, fs, kind)
         if est.reliable:
             return est, None
         signal = "pulse" if kind == "heart" else "breathing"
+        # rounded down: never "SNR 3.0 dB, below 3 dB"
+        shown = math.floor(est.snr_db * 10.0) / 10.0 if math.isfinite(est.snr_db) else est.snr_db
         return est, (
-            f"The {signal} signal is too weak or noisy (SNR {est.snr_db:.1f} dB, below "
+            f"The {signal} signal is too weak or noisy (SNR {shown:.1f} dB, below "
             f"{analysis.snr_threshold_db(kind, est.n_waves):g} dB), so no {fs_note} is reported."
         )
 

@@ -239,6 +239,31 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases (a few hundred bytes of nested ``*alias`` expand to
+    gigabytes) and refusing a key given twice in one mapping (YAML keeps the last silently)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(
+                f"line {mark.line + 1}: YAML aliases (*name) are not supported in configs; "
+                "write the value out"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.YAMLError(
+                    f"line {key_node.start_mark.line + 1}: key {key!r} is given twice"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml_mapping(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """A YAML mapping; ``base: other.yaml`` (relative to this file) is merged underneath."""
     if not path.is_file():
@@ -246,7 +271,7 @@ def read_yaml_mapping(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any
     if path.resolve() in _seen:
         raise ConfigError(f"{path}: 'base' includes itself")
     try:
-        mapping = yaml.safe_load(path.read_text()) or {}
+        mapping = yaml.load(path.read_text(), Loader=_StrictLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(mapping, dict):

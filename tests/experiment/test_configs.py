@@ -89,6 +89,41 @@ def test_bad_value_and_missing_env(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         cfg.resolve(cfg.data.root)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("train: {lr: .nan}", "lr must be a finite number"),
+        ("train: {lr: .inf}", "lr must be a finite number"),
+        ("train: {epochs: -2}", r"epochs \(-2\) and batch_size \(180\) must be >= 1"),
+        ("train: {epochs: 2}\ntrain: {epochs: 3}", "key 'train' is given twice"),
+        ("train: {epochs: 2, epochs: 3}", "key 'epochs' is given twice"),
+        ("a: &a [1, 1]\nb: [*a, *a]", "aliases"),
+    ],
+)
+def test_config_values_checked_at_load(tmp_path: Path, text: str, message: str) -> None:
+    """Issue 18 #15: caught by load (so by --dry-run), before any preprocessing or training."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: x\n{text}\n")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    import time
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)
+    ]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases"):
+        load_config(bomb)
+    assert time.perf_counter() - start < 1.0
+
+
 def test_base_and_overrides(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("name: a\ntrain: {epochs: 7, lr: 0.01}\n")
     (tmp_path / "b.yaml").write_text("base: a.yaml\nname: b\ntrain: {epochs: 3}\n")

@@ -63,8 +63,10 @@ def test_loader_uses_weights_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_pickled_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pth"
     torch.save({"big_conv1.weight": torch.zeros(1), "obj": argparse.Namespace(x=1)}, path)
-    with pytest.raises(CheckpointError, match=r"evil\.pth"):
+    with pytest.raises(CheckpointError, match=r"evil\.pth") as info:
         read_toolbox_state_dict(path)
+    assert "weights_only" not in str(info.value)  # never advise the unsafe load (issue 18 #18)
+    assert "\n" not in str(info.value)
 
 
 def test_rename_map_and_key_mismatch(tmp_path: Path) -> None:

@@ -181,3 +181,27 @@ def test_weights_choose_their_training_crop(tiny_weights: Path, tmp_path: Path) 
     assert Predictor(checkpoint=framed)._crop_mode() == "bp4d_framing"
     assert Predictor(checkpoint=tiny_weights)._crop_mode() == "face"
     assert Predictor(method="pos")._crop_mode() == "face"
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"n_segment": "abc"}, "n_segment 'abc' is not a whole number"),
+        ({"n_segment": "0"}, "n_segment '0'"),
+        ({"n_segment": "100000"}, "n_segment '100000'"),
+        ({"model_kwargs": "[1, 2]"}, "model_kwargs must be a JSON object"),
+        ({"model_kwargs": '{"wings": 2}'}, "model arguments do not fit"),
+    ],
+)
+def test_odd_weights_metadata_is_one_line(
+    tiny_weights: Path, tmp_path: Path, meta: dict, message: str
+) -> None:
+    """Issue 18 #14: metadata values that cannot be right fail in one line, before any work."""
+    from bigsmall.models.weights import read_safetensors, save_safetensors
+    from bigsmall.predict.runner import load_model
+
+    odd = tmp_path / "odd.safetensors"
+    save_safetensors(read_safetensors(tiny_weights), odd, {"model": "bigsmall_tiny_test", **meta})
+    with pytest.raises(CheckpointError, match=message) as info:
+        load_model(odd)
+    assert "\n" not in str(info.value)

@@ -43,12 +43,19 @@ def read_toolbox_state_dict(
         raise CheckpointError(f"{path}: checkpoint not found; check the path")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+    except pickle.UnpicklingError:
+        # torch's own message advises weights_only=False, i.e. running the file's code: not here
+        raise CheckpointError(
+            f"{path}: holds more than tensors (pickled objects or code), or is not a PyTorch "
+            "file; it is not loaded. Re-save its tensors with torch.save(model.state_dict(), "
+            "path) where you trust it, or convert it to .safetensors"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"{path}: not a readable weights-only PyTorch state dict ({first[:200]}); "
             "re-save it with torch.save(model.state_dict(), path)"
-        ) from exc
+        ) from None
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):

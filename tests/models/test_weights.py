@@ -86,9 +86,10 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="not found"):
         load_toolbox_checkpoint(model, tmp_path / "nope.pth")
     junk = tmp_path / "junk.pth"
-    junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match=r"junk\.pth"):
-        load_toolbox_checkpoint(model, junk)
+    for data in (b"not a checkpoint", b"hello\n"):  # "hello": a KeyError inside torch
+        junk.write_bytes(data)
+        with pytest.raises(CheckpointError, match=r"junk\.pth"):
+            load_toolbox_checkpoint(model, junk)
     with pytest.raises(CheckpointError, match=r"junk\.safetensors"):
         junk_st = tmp_path / "junk.safetensors"
         junk_st.write_bytes(b"\x00" * 16)

@@ -51,7 +51,8 @@ def read_toolbox_state_dict(
             "path) where you trust it, or convert it to .safetensors"
         ) from None
     except Exception as exc:  # torch's unpickler fails on junk in many ways (KeyError, ...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        said = isinstance(exc, (RuntimeError, OSError, ValueError, EOFError)) and str(exc).strip()
+        first = str(exc).strip().splitlines()[0] if said else "not a PyTorch file"
         raise CheckpointError(
             f"{path}: not a readable weights-only PyTorch state dict ({first[:200]}); "
             "re-save it with torch.save(model.state_dict(), path)"

@@ -205,3 +205,37 @@ def test_odd_weights_metadata_is_one_line(
     with pytest.raises(CheckpointError, match=message) as info:
         load_model(odd)
     assert "\n" not in str(info.value)
+
+
+def test_variable_frame_rate_video_reads_the_true_rate(
+    demo_video: tuple[Path, object], tmp_path: Path
+) -> None:
+    """Issue 18 #11: a phone-style VFR file (30 fps, then 10 fps) reads the true heart rate,
+    with a note; read at its average rate it would not."""
+    from fractions import Fraction
+
+    import av
+
+    path, truth = demo_video
+    frames = read_all(path).frames
+    half = len(frames) // 2
+    keep = [*range(half), *range(half, len(frames), 3)]  # 30 fps, then 10 fps
+    vfr = tmp_path / "vfr.mp4"
+    container = av.open(str(vfr), "w")
+    stream = container.add_stream("libx264", rate=30)
+    stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+    stream.options = {"crf": "10", "preset": "ultrafast"}
+    stream.codec_context.time_base = stream.time_base = Fraction(1, 30)
+    for i in keep:
+        frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+        frame.pts, frame.time_base = i, Fraction(1, 30)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    result = Predictor(method="pos").predict(vfr)
+    assert any("Variable frame rate" in w for w in result.warnings)
+    assert result.fps == pytest.approx(30.0)
+    assert result.heart_rate_bpm == pytest.approx(truth.heart_rate_bpm, abs=3.0)
+    assert result.duration_sec == pytest.approx(len(frames) / 30.0, abs=0.2)

@@ -62,11 +62,52 @@ def test_mpeg4_codec(tmp_path: Path, make_blob_frames, make_video) -> None:
     assert read_all(path).frames.shape == (12, 96, 128, 3)
 
 
-def test_variable_frame_rate_timestamps(tmp_path: Path, make_blob_frames, make_video) -> None:
+def test_variable_frame_rate_is_resampled_to_a_grid(
+    tmp_path: Path, make_blob_frames, make_video
+) -> None:
+    """Issue 18 #11: a VFR file comes out on a uniform grid at its typical rate, each grid time
+    showing the latest frame at or before it (held through the gaps), with a note."""
     pts_ms = [0, 33, 66, 150, 183, 300, 333, 366, 400, 433]
-    path = make_video(tmp_path / "vfr.mp4", make_blob_frames(10), pts=pts_ms, time_base=(1, 1000))
+    frames = np.stack([np.full((96, 128, 3), 20 * i, np.uint8) for i in range(10)])
+    path = make_video(tmp_path / "vfr.mp4", frames, pts=pts_ms, time_base=(1, 1000))
+    reader = VideoReader(path)
+    assert "Variable frame rate" in reader.info.timing_note
+    assert reader.info.fps == pytest.approx(1000 / 33)
     clip = read_all(path)
-    np.testing.assert_allclose(clip.timestamps_sec, np.array(pts_ms) / 1000, atol=1e-9)
+    step = 1 / reader.info.fps
+    np.testing.assert_allclose(np.diff(clip.timestamps_sec), step, atol=1e-9)
+    assert clip.timestamps_sec[0] == 0.0 and len(clip.frames) == 14  # 0 .. 433 ms
+    for frame, t_sec in zip(clip.frames, clip.timestamps_sec, strict=True):
+        shown = max(i for i, p in enumerate(pts_ms) if p / 1000 <= t_sec + 0.5 * step)
+        assert abs(float(frame.mean()) - 20 * shown) < 3, (t_sec, shown)
+
+
+def test_constant_rate_file_keeps_its_frames(pulse_video: Path) -> None:
+    reader = VideoReader(pulse_video)
+    assert reader.info.timing_note is None
+    assert sum(1 for _ in reader.iter_frames()) == reader.info.frame_count
+
+
+def test_untimed_stream_needs_fps(tmp_path: Path, make_blob_frames) -> None:
+    """A raw H.264 stream has no timestamps (PyAV guesses 25 fps): refused without ``fps``;
+    a given rate is used, and said when the file claims another."""
+    import av
+
+    path = tmp_path / "raw.h264"
+    container = av.open(str(path), "w", format="h264")
+    stream = container.add_stream("libx264", rate=30)
+    stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv420p"
+    for rgb in make_blob_frames(30):
+        for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    with pytest.raises(VideoUnreadableError, match=r"pass its frame rate, e\.g\. --fps 30"):
+        VideoReader(path)
+    clip = read_all(path, fps=30.0)
+    assert clip.fps == 30.0 and len(clip.frames) == 30
+    np.testing.assert_allclose(clip.timestamps_sec, np.arange(30) / 30.0)
 
 
 def test_rotation_metadata_is_applied(tmp_path: Path, make_video) -> None:

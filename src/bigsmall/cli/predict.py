@@ -114,7 +114,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="analysis window of the rates over time in s (default 10, or the whole video "
         "when shorter)",
     )
-    parser.add_argument("--fps", type=positive_float, default=None, help="fps of a frame folder")
+    parser.add_argument(
+        "--fps",
+        type=positive_float,
+        default=None,
+        help="frame rate of a frame folder, or of a file that has none (a raw .h264); for a "
+        "file it replaces the file's own timing",
+    )
     parser.add_argument(
         "--allow-truncated",
         action="store_true",

@@ -97,8 +97,10 @@ _PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom"
 class _ProgressReader(VideoReader):
     """A :class:`VideoReader` that advances a tqdm bar every ``every`` decoded frames."""
 
-    def __init__(self, path: Path, bar: object, every: int = DEFAULT_BATCH_SIZE) -> None:
-        super().__init__(path, DEFAULT_BATCH_SIZE, None, thread_count=1)
+    def __init__(
+        self, path: Path, bar: object, fps: float | None, every: int = DEFAULT_BATCH_SIZE
+    ) -> None:
+        super().__init__(path, DEFAULT_BATCH_SIZE, None, thread_count=1, fps=fps)
         self._bar = bar
         self._every = every
 
@@ -288,11 +290,13 @@ class Predictor:
         if path.is_file():
             from tqdm import tqdm
 
-            reader = VideoReader(path, DEFAULT_BATCH_SIZE, None, thread_count=1)
+            reader = VideoReader(path, DEFAULT_BATCH_SIZE, None, thread_count=1, fps=fps)
             total = expected = reader.info.frame_count
+            if reader.info.timing_note:
+                notes.append(reader.info.timing_note)
             if self.progress and total >= PROGRESS_MIN_FRAMES:
                 bar = tqdm(total=total, unit="frame", desc="decode", file=sys.stderr, leave=False)
-                built_source = _ProgressReader(path, bar)
+                built_source = _ProgressReader(path, bar, fps)
             else:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.

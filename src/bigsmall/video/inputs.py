@@ -549,7 +549,9 @@ def build_bigsmall_inputs(
             source = open_video(source, fps=fps, batch_size=batch_size, max_frames=max_frames)
         else:
             decode_threads = 1 if threaded else 0
-            source = VideoReader(source, batch_size, max_frames, thread_count=decode_threads)
+            source = VideoReader(
+                source, batch_size, max_frames, thread_count=decode_threads, fps=fps
+            )
     info = getattr(source, "info", None)
     if isinstance(source, VideoReader):
         views = _views_from_reader(source)

@@ -3,8 +3,18 @@
 Frames are decoded once, in batches, never the whole clip unless :func:`read_all` is asked
 for. Colour conversion of 8-bit 4:2:0 video uses OpenCV's BT.601 I420 converter (about 1.7x
 faster than swscale on 640x360); other pixel formats go through swscale (``rgb24``).
-Timestamps come from each frame's ``pts`` (variable frame rate supported); rotation from the
-display matrix is applied so frames come out upright.
+Timestamps come from each frame's ``pts``; rotation from the display matrix is applied so
+frames come out upright.
+
+Frame timing (every analysis downstream assumes frames on a uniform grid):
+
+- A variable-frame-rate file (phones drop from 30 to 10 fps in the dark) is resampled to a
+  uniform grid at its typical rate (1 / the median frame interval) by the timestamps: each grid
+  time shows the latest frame at or before it (frames held or dropped, as a player shows them);
+  :attr:`VideoInfo.timing_note` says so.
+- A stream without timestamps (a raw ``.h264``) or without a frame rate (an AVI with rate 0)
+  is refused unless the caller gives ``fps``; a rate given for a file replaces the container's
+  (timestamps = frame index / fps), with a note when they disagree.
 """
 
 from __future__ import annotations
@@ -49,7 +59,8 @@ class VideoInfo:
     """What is known about a video before decoding it all.
 
     ``width``/``height`` are those of the frames as yielded (after rotation).
-    ``frame_count`` is the container's count, or duration x fps when the container has none.
+    ``frame_count`` is the container's count, or duration x fps when the container has none
+    or its frames are resampled to a uniform grid.
     """
 
     path: Path
@@ -59,6 +70,76 @@ class VideoInfo:
     height: int
     rotation_deg: int
     duration_sec: float
+    #: How the frame times were made uniform, when they were (see the module docstring).
+    timing_note: str | None = None
+
+
+#: A file is variable-frame-rate when more than this share of its frame intervals differ from
+#: the median interval by more than :data:`_VFR_TOLERANCE` of it.
+_VFR_SHARE: float = 0.02
+_VFR_TOLERANCE: float = 0.25
+#: Container formats whose streams carry no timestamps of their own (elementary streams).
+_UNTIMED_FORMATS: frozenset[str] = frozenset({"h264", "hevc", "mpegvideo", "m4v", "rawvideo"})
+
+
+def _packet_times(path: Path) -> np.ndarray:
+    """(N,) sorted presentation times (s) of the video stream's packets, from a demux pass of
+    its own (no decoding); empty when the packets carry no timestamps."""
+    container, stream = _open_container(path)
+    try:
+        time_base = float(stream.time_base) if stream.time_base else 0.0
+        pts = [p.pts for p in container.demux(stream) if p.size and p.pts is not None]
+    except av.error.FFmpegError:
+        pts = []  # damaged: the decoder reports it
+    finally:
+        container.close()
+    if not pts or not time_base:
+        return np.zeros(0)
+    return np.sort(np.asarray(pts, np.float64) * time_base)
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """How a file's frames are timed: ``fps`` of the grid; ``grid`` True to resample decoded
+    frames onto it by their timestamps; ``by_index`` True for times = index / fps."""
+
+    fps: float
+    grid: bool = False
+    by_index: bool = False
+    note: str | None = None
+
+
+def _timing(path: Path, container: Any, stream: Any, fps_given: float | None) -> _Timing:
+    declared = _stream_fps(stream)
+    if fps_given is not None:
+        note = None
+        if declared and abs(declared - fps_given) > 0.01 * fps_given:
+            note = f"Frame rate {fps_given:g} fps given (the file says {declared:.3g}); used."
+        return _Timing(float(fps_given), by_index=True, note=note)
+    untimed = container.format.name in _UNTIMED_FORMATS
+    times = np.zeros(0) if untimed else _packet_times(path)
+    if times.size < 3:
+        if untimed or not declared:
+            raise VideoUnreadableError(
+                f"{path}: the file gives no frame timestamps or frame rate (a raw stream?); "
+                "pass its frame rate, e.g. --fps 30"
+            )
+        return _Timing(declared, by_index=True)
+    intervals = np.diff(times)
+    intervals = intervals[intervals > 0]
+    median = float(np.median(intervals)) if intervals.size else 0.0
+    if median <= 0:
+        raise VideoUnreadableError(f"{path}: frame timestamps do not advance; pass --fps")
+    off = np.abs(intervals - median) > _VFR_TOLERANCE * median
+    if off.mean() <= _VFR_SHARE:
+        return _Timing(declared or 1.0 / median)
+    grid_fps = 1.0 / median
+    low, high = 1.0 / np.percentile(intervals, 95), 1.0 / np.percentile(intervals, 5)
+    note = (
+        f"Variable frame rate ({low:.3g}-{high:.3g} fps): frames were resampled by their "
+        f"timestamps to a uniform {grid_fps:.3g} fps grid."
+    )
+    return _Timing(grid_fps, grid=True, note=note)
 
 
 @dataclass(frozen=True)
@@ -152,6 +233,7 @@ class VideoReader:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_frames: int | None = None,
         thread_count: int = 0,
+        fps: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
@@ -165,7 +247,8 @@ class VideoReader:
             rotation = int(first.rotation or 0)
             first_w, first_h = first.width, first.height
             del first
-            fps = _stream_fps(stream)
+            self._timing = _timing(self.path, container, stream, fps)
+            fps = self._timing.fps
             time_base = stream.time_base or Fraction(0)
             if stream.duration is not None and time_base:
                 duration_sec = float(stream.duration * time_base)
@@ -177,6 +260,8 @@ class VideoReader:
         finally:
             container.close()
         frame_count = self._container_frames or round(duration_sec * fps)
+        if self._timing.grid and duration_sec > 0:
+            frame_count = round(duration_sec * fps)  # the grid's frames
         k = _rotation_k(rotation)
         width, height = (first_h, first_w) if k % 2 else (first_w, first_h)
         self.info = VideoInfo(
@@ -187,6 +272,7 @@ class VideoReader:
             height=height,
             rotation_deg=rotation,
             duration_sec=duration_sec,
+            timing_note=self._timing.note,
         )
         self._rot_k = k
 
@@ -202,7 +288,28 @@ class VideoReader:
         )
 
     def iter_frames(self) -> Iterator[tuple[av.VideoFrame, float]]:
-        """Yield ``(av.VideoFrame, timestamp_sec)`` without colour conversion or rotation."""
+        """Yield ``(av.VideoFrame, timestamp_sec)`` without colour conversion or rotation, on
+        a uniform grid (a variable-rate file's frames held or dropped; module docstring)."""
+        if not self._timing.grid:
+            yield from self._decoded_frames()
+            return
+        step = 1.0 / self._timing.fps
+        held: tuple[av.VideoFrame, float] | None = None
+        t0: float | None = None
+        k = 0
+        for frame, t_sec in self._decoded_frames():
+            if t0 is None:
+                t0 = t_sec
+            # grid times before this frame (less half a step) show the frame held until now
+            while held is not None and t0 + k * step < t_sec - 0.5 * step:
+                yield held[0], k * step
+                k += 1
+            held = (frame, t_sec)
+        if held is not None:
+            yield held[0], k * step
+
+    def _decoded_frames(self) -> Iterator[tuple[av.VideoFrame, float]]:
+        """Every decoded frame with its own timestamp (or index / fps)."""
         container, stream = _open_container(self.path)
         stream.thread_type = "AUTO"
         stream.thread_count = self.thread_count
@@ -222,16 +329,16 @@ class VideoReader:
                 except av.error.FFmpegError as exc:
                     error = str(exc)
                     break
-                if frame.pts is not None and time_base:
+                if frame.pts is not None and time_base and not self._timing.by_index:
                     offset = start_pts if start_pts is not None else 0
                     t_sec = (frame.pts - offset) * time_base
                 else:
-                    t_sec = self.frames_read / fps if fps else float(self.frames_read)
+                    t_sec = self.frames_read / fps
                 self.frames_read += 1
                 yield frame, t_sec
         finally:
             container.close()
-        expected = self.info.frame_count
+        expected = self._container_frames  # decoded frames, before any resampling
         if self.max_frames is not None:
             expected = min(expected, self.max_frames)
         short = (
@@ -398,7 +505,8 @@ def open_video(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_frames: int | None = None,
 ) -> FrameSource:
-    """Open a video file or a frame folder (which needs ``fps``) as a batch source."""
+    """Open a video file or a frame folder (which needs ``fps``) as a batch source; ``fps``
+    given for a file replaces its own rate (see the module docstring)."""
     path = Path(path)
     if path.is_dir():
         if fps is None:
@@ -406,7 +514,7 @@ def open_video(
                 f"{path}: a frame folder needs its frame rate; pass fps (e.g. --fps 30)"
             )
         return FrameDirReader(path, fps, batch_size=batch_size, max_frames=max_frames)
-    return VideoReader(path, batch_size=batch_size, max_frames=max_frames)
+    return VideoReader(path, batch_size=batch_size, max_frames=max_frames, fps=fps)
 
 
 def read_video(

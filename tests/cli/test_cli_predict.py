@@ -103,6 +103,43 @@ def test_short_clip_says_too_short(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rates[["heart_rate_bpm", "breathing_rate_bpm"]].isna().all().all()
 
 
+def test_photos_give_their_aus(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 #9: a photo, or a folder of photos, gives AUs per image and no rates, with one
+    line saying why; a classic rPPG method refuses a photo in one line."""
+    import cv2
+
+    from bigsmall.video.io import read_all
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    frame = read_all(face_clip, max_frames=1).frames[0]
+    for name in ("a.png", "b.jpg"):
+        cv2.imwrite(str(photos / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "one"
+    code, stdout, err = _run(["predict", str(photos / "a.png"), "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "still image, a face; AUs present:" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["heart_rate_bpm"] is None and summary["breathing_rate_bpm"] is None
+    assert set(summary["au_occurrence"].values()) <= {0.0, 1.0}
+    assert summary["signal_quality"]["pulse_quality"] == "still image"
+    assert any("still image" in w.lower() for w in summary["warnings"])
+    many = tmp_path / "many"
+    code, stdout, err = _run(["predict", str(photos), "--out", str(many), "--no-report"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(many / "summary.csv")
+    assert len(table) == 2 and (table["status"] == "ok").all()
+    assert "AU12_occurrence" in table.columns
+    code, _, err = _run(
+        ["predict", str(photos / "a.png"), "--method", "pos", "--out", str(tmp_path / "p")],
+        capsys,
+    )
+    _assert_one_line_error(code, err, tmp_path / "p")
+    assert "still image" in err
+
+
 def test_overwrite_replaces_only_bigsmall_folders(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -145,7 +182,7 @@ def test_predict_many_videos(
     )
     assert code == 2  # one video failed; the others were measured
     assert len(err.strip().splitlines()) == 1 and "broken.mp4" in err
-    assert "2 of 3 videos measured" in stdout
+    assert "2 of 3 inputs measured" in stdout
     assert (out / "a" / "summary.json").is_file() and (out / "b" / "signals.csv").is_file()
     assert not (out / "broken").exists()
     table = pd.read_csv(out / "summary.csv")

@@ -134,12 +134,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _is_video_dir(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+def _is_video_dir(path: Path, photos: bool = False) -> list[Path]:
+    """The videos in ``path`` (with ``photos``: its photos when it holds no video)."""
+    from bigsmall.video.io import IMAGE_SUFFIXES
+
+    files = sorted(p for p in path.iterdir() if p.is_file())
+    videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    if videos or not photos:
+        return videos
+    return [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
-def expand_inputs(items: list[str]) -> tuple[list[Path], bool]:
-    """Video paths for the command-line ``items`` and whether this is a many-video run."""
+def expand_inputs(items: list[str], fps: float | None = None) -> tuple[list[Path], bool]:
+    """Video (and photo) paths for the command-line ``items`` and whether this is a many-input
+    run. A folder of photos is a frame folder of one video with ``fps``, else many photos."""
     from bigsmall.errors import VideoNotFoundError
 
     videos: list[Path] = []
@@ -152,7 +160,7 @@ def expand_inputs(items: list[str]) -> tuple[list[Path], bool]:
                 raise VideoNotFoundError(f"{item}: no file matches this pattern; check the path")
             videos += matched
             many = True
-        elif path.is_dir() and (inside := _is_video_dir(path)):
+        elif path.is_dir() and (inside := _is_video_dir(path, photos=fps is None)):
             videos += inside
             many = True
         else:
@@ -164,7 +172,15 @@ def _print_result(result: object, out: Path) -> None:
     def fmt(value: object, unit: str) -> str:
         return "not reported" if value is None else f"{value:.1f} {unit}"
 
+    from bigsmall.predict.predictor import STILL_IMAGE
+
     quality = result.signal_quality
+    if quality["pulse_quality"] == STILL_IMAGE:
+        active = [au for au, v in (result.au_occurrence or {}).items() if v >= 0.5]
+        shown = " ".join(active) if active else "none of the 12"
+        face = "a face" if result.face_found_fraction > 0 else "no face"
+        print(f"{result.source}: still image, {face}; AUs present: {shown} -> {out}")
+        return
     source = str(quality["breathing_source"]).split(" ", 1)[0]
     print(
         f"{result.source}: heart rate {fmt(result.heart_rate_bpm, 'bpm')} "
@@ -202,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     from bigsmall.output_dir import check_out_dir
     from bigsmall.predict.outputs import write_many, write_outputs
 
-    videos, many = expand_inputs(args.videos)
+    videos, many = expand_inputs(args.videos, args.fps)
     predictor = make_predictor(args, args.window_sec)
     if not many:
         video = videos[0]
@@ -229,5 +245,5 @@ def run(args: argparse.Namespace) -> int:
         report=not args.no_report,
     )
     ok = sum(row["status"] == "ok" for row in rows)
-    print(f"{ok} of {len(rows)} videos measured -> {out}/ (combined table: {out}/summary.csv)")
+    print(f"{ok} of {len(rows)} inputs measured -> {out}/ (combined table: {out}/summary.csv)")
     return 0 if not failures else 2

@@ -57,7 +57,13 @@ from bigsmall.video.inputs import (
     build_bigsmall_inputs,
     release_pages,
 )
-from bigsmall.video.io import DEFAULT_BATCH_SIZE, FrameBatch, VideoReader
+from bigsmall.video.io import (
+    DEFAULT_BATCH_SIZE,
+    IMAGE_SUFFIXES,
+    FrameBatch,
+    StillImageReader,
+    VideoReader,
+)
 from bigsmall.video.skin import skin_region, skin_rgb_trace
 
 #: The network, then the classic rPPG methods.
@@ -82,6 +88,16 @@ _BREATHING_LABELS: dict[str, str] = {
 DEFAULT_WINDOW_SEC: float = 10.0
 #: Videos shorter than this (s) are refused: too short for any rate.
 MIN_VIDEO_SEC: float = 2.0
+#: Frame rate a still image's static clip is given.
+STILL_FPS: float = 30.0
+#: A still image is measured as a static clip of this many windows (its AUs only).
+STILL_WINDOWS: int = 2
+#: Quality label of a rate asked of a still image.
+STILL_IMAGE: str = "still image"
+STILL_NOTE: str = (
+    "A still image: its AUs only; a heart or breathing rate needs a video "
+    "(at least 5 s and 20 s)."
+)
 #: An AU counts as present on a frame when its probability reaches this.
 AU_PRESENT_PROBABILITY: float = 0.5
 #: Videos at least this many frames long get a progress bar (when progress is on).
@@ -141,6 +157,14 @@ def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
         part = frames[start : start + DEFAULT_BATCH_SIZE]
         times = np.arange(start, start + part.shape[0], dtype=np.float64) / fps
         yield FrameBatch(np.ascontiguousarray(part), times, start)
+
+
+def is_image_file(source: object) -> bool:
+    """True for a path (not a folder) whose suffix is a still image's (.jpg, .png, ...)."""
+    if not isinstance(source, str | Path):
+        return False
+    path = Path(source)
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir()
 
 
 def _check_array(frames: np.ndarray, fps: float | None) -> float:
@@ -408,6 +432,8 @@ class Predictor:
         Raises a :class:`~bigsmall.errors.BigSmallError` subclass with a one-line message for
         every input problem (missing/empty/unreadable/truncated file, too short, no face).
         """
+        if is_image_file(source):
+            return self._predict_still(Path(source))
         inputs, notes, name = self._inputs(source, fps)
         fs = float(inputs.fps)
         if not fs > 0:
@@ -418,6 +444,24 @@ class Predictor:
         window_sec = self.window_sec or min(DEFAULT_WINDOW_SEC, duration)
         waves, backend = self._waves(inputs)
         return self._analyse(inputs, waves, notes, name, window_sec, backend)
+
+    def _predict_still(self, path: Path) -> PredictionResult:
+        """A photo's AUs: the image as a static clip of :data:`STILL_WINDOWS` windows; no
+        rates (one warning says why)."""
+        if not self.uses_model:
+            raise ConfigError(
+                f"{path}: a still image has no pulse or breathing, and method {self.method!r} "
+                "reads only those; use the bigsmall method for its AUs"
+            )
+        reader = StillImageReader(path, 1, STILL_FPS)  # one-line errors: missing, unreadable
+        size_hw, small_hw = self._input_sizes()
+        frames = STILL_WINDOWS * self.loaded_model().module.n_segment
+        reader = StillImageReader(path, frames, STILL_FPS)
+        inputs = build_bigsmall_inputs(
+            reader, size_hw=size_hw, small_hw=small_hw, fps=STILL_FPS, crop=self._crop_mode()
+        )
+        waves, backend = self._waves(inputs)
+        return self._analyse(inputs, waves, [], str(path), frames / STILL_FPS, backend, True)
 
     def _check_length(self, name: str, total: int, fs: float) -> None:
         duration = total / fs
@@ -441,6 +485,7 @@ class Predictor:
         name: str,
         window_sec: float,
         backend: str | None,
+        still: bool = False,
     ) -> PredictionResult:
         fs = float(inputs.fps)
         total = len(inputs)
@@ -454,15 +499,19 @@ class Predictor:
                 f"longest stretch with a face ({start / fs:.1f}-{stop / fs:.1f} s) and frames "
                 "without a face have empty values."
             )
-        if self.window_sec is None and total / fs < DEFAULT_WINDOW_SEC:
+        if self.window_sec is None and total / fs < DEFAULT_WINDOW_SEC and not still:
             warn.append(
                 f"The video is only {total / fs:.1f} s long; rates over time use one "
                 f"{window_sec:.1f} s window and are imprecise."
             )
 
-        hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
-        br, br_note = self._rate(waves.breathing_estimates(), start, stop, "breathing", fs)
-        warn += [n for n in (hr_note, br_note) if n]
+        if still:
+            hr = br = analysis.RateEstimate(float("nan"), float("nan"), STILL_IMAGE)
+            warn.append(STILL_NOTE)
+        else:
+            hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
+            br, br_note = self._rate(waves.breathing_estimates(), start, stop, "breathing", fs)
+            warn += [n for n in (hr_note, br_note) if n]
 
         pulses = [analysis.prepare(w, fs, "heart", dn) for w, dn in waves.pulse_estimates()]
         ppg = pulses[0]
@@ -470,7 +519,11 @@ class Predictor:
             analysis.prepare(w, fs, "breathing", dn) for w, dn in waves.breathing_estimates()
         ]
         resp = breaths[0]
-        rates = analysis.rates_over_time(pulses, breaths, valid, fs, window_sec)
+        rates = (
+            {c: np.zeros(0) for c in RATE_COLUMNS}
+            if still
+            else analysis.rates_over_time(pulses, breaths, valid, fs, window_sec)
+        )
         frames = self._frames_table(inputs, ppg, resp, waves.au, valid)
         au_occurrence = None
         if waves.au is not None and valid.any():

@@ -15,6 +15,7 @@ import pytest
 from bigsmall.cli import main
 from bigsmall.cli.predict import METHOD_CHOICES, PULSE_CHOICES
 from bigsmall.predict import METHODS, SUMMARY_KEYS
+from bigsmall.predict.outputs import COMBINED_COLUMNS
 from bigsmall.predict.predictor import PULSE_SOURCES
 from bigsmall.video.writer import VideoWriter
 
@@ -183,10 +184,12 @@ def test_predict_many_videos(
     assert code == 2  # one video failed; the others were measured
     assert len(err.strip().splitlines()) == 1 and "broken.mp4" in err
     assert "2 of 3 inputs measured" in stdout
+    assert "[1/3]" in stdout and "[2/3]" in stdout and "[3/3]" in err  # a line per video
     assert (out / "a" / "summary.json").is_file() and (out / "b" / "signals.csv").is_file()
     assert not (out / "broken").exists()
     table = pd.read_csv(out / "summary.csv")
     assert list(table["status"]) == ["ok", "ok", "error"]
+    assert tuple(table.columns) == COMBINED_COLUMNS  # the same order, whichever video fails
     glob_out = tmp_path / "globbed"
     code, _, _ = _run(
         ["predict", str(videos / "[ab].mp4"), "--out", str(glob_out), "--method", "pos",

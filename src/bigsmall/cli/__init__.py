@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from bigsmall.errors import BigSmallError
@@ -50,7 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result = args.func(args)
+        with warnings.catch_warnings():
+            # Libraries' warnings (numpy empty slices, matplotlib glyphs, torch deprecations)
+            # are not the user's business: what matters reaches them as a result's warnings,
+            # and every error is one line.
+            if not sys.warnoptions:
+                warnings.simplefilter("ignore")
+            result = args.func(args)
     except BigSmallError as exc:
         print(f"bigsmall: error: {exc}", file=sys.stderr)
         return exc.exit_code

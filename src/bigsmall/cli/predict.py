@@ -231,15 +231,29 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out or DEFAULT_MANY_OUT)
     check_out_dir(out, args.overwrite, videos)
     failures: list[str] = []
+    done = [0]
+
+    def step() -> str:
+        done[0] += 1
+        return f"[{done[0]}/{len(videos)}]"
 
     def on_error(path: Path, message: str) -> None:
         failures.append(message)
-        print(f"bigsmall: error: {message}", file=sys.stderr)
+        print(f"bigsmall: error: {step()} {message}", file=sys.stderr)
+
+    def predict_one(path: Path) -> object:
+        result = predictor.predict(path, fps=args.fps)
+        hr, br = result.heart_rate_bpm, result.breathing_rate_bpm
+        rates = (
+            f"HR {'--' if hr is None else f'{hr:.1f}'}, BR {'--' if br is None else f'{br:.1f}'}"
+        )
+        print(f"{step()} {path}: {rates}", flush=True)
+        return result
 
     rows = write_many(
         videos,
         out,
-        lambda path: predictor.predict(path, fps=args.fps),
+        predict_one,
         on_error,
         overwrite=args.overwrite,
         report=not args.no_report,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bigsmall.constants import AU_NAMES
 from bigsmall.output_dir import atomic_dir
 from bigsmall.predict.result import PredictionResult
 
@@ -44,6 +45,24 @@ def write_outputs(
     with atomic_dir(out_dir, overwrite, inputs, written_by="bigsmall predict") as tmp:
         write_result_files(result, tmp, report)
     return Path(out_dir)
+
+
+#: Columns of the combined table, always in this order.
+COMBINED_COLUMNS: tuple[str, ...] = (
+    "video",
+    "status",
+    "heart_rate_bpm",
+    "breathing_rate_bpm",
+    "face_found_fraction",
+    "fps",
+    "duration_sec",
+    "frames",
+    "pulse_snr_db",
+    "breathing_snr_db",
+    *(f"{au}_occurrence" for au in AU_NAMES),
+    "warnings",
+    "error",
+)
 
 
 def combined_row(name: str, result: PredictionResult | None, error: str | None) -> dict:
@@ -104,5 +123,6 @@ def write_many(
             folder.mkdir()
             write_result_files(result, folder, report)
             rows.append(combined_row(str(path), result, None))
-        pd.DataFrame(rows).to_csv(tmp / COMBINED_FILE, index=False)
+        table = pd.DataFrame(rows, columns=list(COMBINED_COLUMNS))
+        table.to_csv(tmp / COMBINED_FILE, index=False)
     return rows

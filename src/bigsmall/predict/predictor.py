@@ -95,8 +95,7 @@ STILL_WINDOWS: int = 2
 #: Quality label of a rate asked of a still image.
 STILL_IMAGE: str = "still image"
 STILL_NOTE: str = (
-    "A still image: its AUs only; a heart or breathing rate needs a video "
-    "(at least 5 s and 20 s)."
+    "A still image: its AUs only; a heart or breathing rate needs a video (at least 5 s and 20 s)."
 )
 #: An AU counts as present on a frame when its probability reaches this.
 AU_PRESENT_PROBABILITY: float = 0.5

@@ -640,8 +640,8 @@ def build_bigsmall_inputs(
     big = sink.finish()
     if crop in _DETECTING_MODES and require_face and not any(found):
         raise NoFaceError(
-            f"{name}: no face found in any of {n_frames} frames; use a video with a visible "
-            "frontal face, or crop='full'/'bp4d' for pre-cropped video"
+            f"{name}: no face found in any of {n_frames} frames; use a video with a visible, "
+            "frontal face"
         )
     if n_frames < _MIN_FRAMES:
         raise VideoTooShortError(

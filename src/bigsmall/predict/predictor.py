@@ -19,7 +19,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,12 @@ from bigsmall.predict.runner import (
     make_runner,
     model_info,
     resolve_backend,
+)
+from bigsmall.signal.hrv import (
+    MIN_BEAT_CONSISTENCY,
+    beat_consistency,
+    beat_times,
+    hrv_from_beats,
 )
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
@@ -88,6 +94,9 @@ _BREATHING_LABELS: dict[str, str] = {
 DEFAULT_WINDOW_SEC: float = 10.0
 #: Videos shorter than this (s) are refused: too short for any rate.
 MIN_VIDEO_SEC: float = 2.0
+#: Shortest stretch (s) with a face that heart-rate variability is measured from.
+HRV_MIN_SEC: float = 30.0
+_NO_BEATS = np.zeros(0, np.int64)
 #: Frame rate a still image's static clip is given.
 STILL_FPS: float = 30.0
 #: A still image is measured as a static clip of this many windows (its AUs only).
@@ -523,7 +532,12 @@ class Predictor:
             if still
             else analysis.rates_over_time(pulses, breaths, valid, fs, window_sec)
         )
-        frames = self._frames_table(inputs, ppg, resp, waves.au, valid)
+        hrv, beats, hrv_note = (None, _NO_BEATS, None)
+        if not still:
+            hrv, beats, hrv_note = self._hrv(pulses, hr, start, stop, fs)
+        if hrv_note:
+            warn.append(hrv_note)
+        frames = self._frames_table(inputs, ppg, resp, waves.au, valid, beats)
         au_occurrence = None
         if waves.au is not None and valid.any():
             present = waves.au[valid] >= AU_PRESENT_PROBABILITY
@@ -557,7 +571,47 @@ class Predictor:
             frames=frames,
             rates=pd.DataFrame({c: rates[c] for c in RATE_COLUMNS}),
             source=name,
+            hrv=hrv,
         )
+
+    @staticmethod
+    def _hrv(
+        pulses: list[np.ndarray], hr: analysis.RateEstimate, start: int, stop: int, fs: float
+    ) -> tuple[dict[str, float] | None, np.ndarray, str | None]:
+        """Heart-rate variability from the clearest prepared pulse wave over ``start:stop``
+        (when the heart rate is good and the stretch long enough), the beat frames, a note."""
+        if not hr.reliable:
+            return None, _NO_BEATS, None  # no heart rate: the rate's own warning says why
+        if hr.quality != "good" or (stop - start) / fs < HRV_MIN_SEC:
+            return (
+                None,
+                _NO_BEATS,
+                (
+                    f"Heart-rate variability needs a good pulse (SNR at least "
+                    f"{analysis.PULSE_SNR_GOOD_DB:g} dB) over at least {HRV_MIN_SEC:g} s with a "
+                    "face, so none is reported."
+                ),
+            )
+        band = analysis.band_of("heart")
+        clearest = max(
+            (w[start:stop] for w in pulses),
+            key=lambda w: np.nan_to_num(analysis.estimate(w, fs, "heart").snr_db, nan=-np.inf),
+        )
+        times = beat_times(clearest, fs, band, expected_rate_hz=hr.rate_bpm / 60.0)
+        result = hrv_from_beats(times)
+        if result is None:
+            return None, _NO_BEATS, "Too few clear beats for heart-rate variability."
+        values: dict[str, float | None] = {k: round(float(v), 1) for k, v in asdict(result).items()}
+        consistency = beat_consistency(clearest, fs, times)
+        values["beat_consistency"] = round(consistency, 4)
+        note = None
+        if not consistency >= MIN_BEAT_CONSISTENCY:
+            values["sdnn_ms"] = values["rmssd_ms"] = None
+            note = (
+                f"Beat times too noisy for SDNN and RMSSD (beat consistency {consistency:.3f}, "
+                f"below {MIN_BEAT_CONSISTENCY:g}); only the mean inter-beat interval is given."
+            )
+        return values, start + np.round(times * fs).astype(int), note
 
     @staticmethod
     def _rate(
@@ -592,13 +646,17 @@ class Predictor:
         resp: np.ndarray,
         au: np.ndarray | None,
         valid: np.ndarray,
+        beats: np.ndarray,
     ) -> pd.DataFrame:
         total = len(inputs)
         blank = np.where(valid, 1.0, np.nan)
+        beat = np.zeros(total, np.int8)
+        beat[beats[(beats >= 0) & (beats < total)]] = 1
         cols: dict[str, np.ndarray] = {
             "time_s": np.asarray(inputs.timestamps_sec, np.float64),
             "ppg": ppg * blank,
             "resp": resp * blank,
+            "beat": beat,
         }
         for i, name in enumerate(AU_NAMES):
             cols[name] = (au[:, i] * blank) if au is not None else np.full(total, np.nan)

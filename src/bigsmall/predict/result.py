@@ -15,6 +15,7 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "time_s",
     "ppg",
     "resp",
+    "beat",
     *AU_NAMES,
     "box_x",
     "box_y",
@@ -35,6 +36,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "video",
     "heart_rate_bpm",
     "breathing_rate_bpm",
+    "hrv",
     "au_occurrence",
     "face_found_fraction",
     "fps",
@@ -67,6 +69,9 @@ class PredictionResult:
     Attributes:
         heart_rate_bpm, breathing_rate_bpm: whole-video rates per minute; ``None`` when the
             signal is too weak to trust (see ``warnings`` and ``signal_quality``).
+        hrv: heart-rate variability of the pulse (``mean_ibi_ms``, ``sdnn_ms``, ``rmssd_ms``,
+            ``beats``, ``intervals_kept``), or ``None`` when the pulse is not good enough
+            (see ``warnings``); beats are marked in ``frames["beat"]``.
         au_occurrence: fraction of frames with a face where each AU's probability is ≥ 0.5,
             by AU name (``None`` for methods without AUs).
         face_found_fraction: fraction of frames where a face was found.
@@ -96,6 +101,7 @@ class PredictionResult:
     frames: pd.DataFrame = field(repr=False)
     rates: pd.DataFrame = field(repr=False)
     source: str = "array"
+    hrv: dict[str, float] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` dict (keys :data:`SUMMARY_KEYS`, JSON-safe values)."""
@@ -103,6 +109,7 @@ class PredictionResult:
             "video": self.source,
             "heart_rate_bpm": self.heart_rate_bpm,
             "breathing_rate_bpm": self.breathing_rate_bpm,
+            "hrv": self.hrv,
             "au_occurrence": self.au_occurrence,
             "face_found_fraction": self.face_found_fraction,
             "fps": self.fps,

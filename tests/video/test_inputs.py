@@ -137,3 +137,30 @@ def test_face_leaving_clip_reports_lost_frames(faces_dir: Path) -> None:
     assert found[:first_lost].all() and not found[first_lost:].any()
     # The last box is held while the face is gone.
     np.testing.assert_array_equal(inputs.boxes[first_lost], inputs.boxes[-1])
+
+
+def test_file_sink_leaves_no_file_even_when_interrupted(
+    pulse_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18 #13: the Big frames' temporary file has no name at any time, so neither a
+    finished run nor one interrupted mid-way (Ctrl-C) leaves a ``bigsmall_big_*`` file."""
+    import tempfile
+
+    from bigsmall.video.io import VideoReader
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    done = build_bigsmall_inputs(pulse_video, crop="full", threaded=False, big_sink="file")
+    memory = build_bigsmall_inputs(pulse_video, crop="full", threaded=False, big_sink="memory")
+    assert np.array_equal(np.asarray(done.big_uint8), memory.big_uint8)
+    assert list(tmp_path.iterdir()) == []
+
+    def interrupted():
+        for i, batch in enumerate(VideoReader(pulse_video, batch_size=16)):
+            if i == 2:
+                assert list(tmp_path.iterdir()) == []  # nothing named while writing either
+                raise KeyboardInterrupt
+            yield batch
+
+    with pytest.raises(KeyboardInterrupt):
+        build_bigsmall_inputs(interrupted(), crop="full", fps=30.0, big_sink="file")
+    assert list(tmp_path.iterdir()) == []

@@ -23,7 +23,6 @@ result equals converting the whole frame and cropping. Detection runs on the lum
 from __future__ import annotations
 
 import mmap
-import os
 import queue
 import tempfile
 import threading
@@ -101,21 +100,22 @@ class MemoryBigSink:
 
 
 class FileBigSink:
-    """Writes the Big frames to ``path`` (a temporary file by default) and maps it back.
+    """Writes the Big frames to ``path`` (an anonymous temporary file by default) and maps
+    it back.
 
-    A temporary file is unlinked as soon as it is mapped, so its space is freed with the
-    returned read-only :class:`numpy.memmap`. Written with ``write()`` (not through a
-    mapping) so the pages never count in this process's resident memory.
+    The temporary file has no name from the start (``tempfile.TemporaryFile``: unlinked at
+    once), so nothing is left behind whatever ends the process (Ctrl-C, an error, SIGKILL);
+    its space is freed with the returned read-only :class:`numpy.memmap`. Written with
+    ``write()`` (not through a mapping) so the pages never count in this process's resident
+    memory.
     """
 
     def __init__(self, path: str | Path | None = None, directory: str | Path | None = None):
-        self._temporary = path is None
-        if path is None:
-            handle, name = tempfile.mkstemp(suffix=".u8", prefix="bigsmall_big_", dir=directory)
-            os.close(handle)
-            path = name
-        self.path = Path(path)
-        self._file = self.path.open("wb")
+        self.path = None if path is None else Path(path)
+        if self.path is None:
+            self._file = tempfile.TemporaryFile(prefix="bigsmall_big_", dir=directory)
+        else:
+            self._file = self.path.open("w+b")
         self._shape: tuple[int, ...] | None = None
         self._count = 0
 
@@ -125,13 +125,13 @@ class FileBigSink:
         self._file.write(np.ascontiguousarray(frames, dtype=np.uint8).tobytes())
 
     def finish(self) -> np.ndarray:
-        self._file.close()
+        self._file.flush()
         if self._shape is None or self._count == 0:
             result = np.zeros((0, 0, 0, 3), np.uint8)
         else:
-            result = np.memmap(self.path, np.uint8, mode="r", shape=(self._count, *self._shape))
-        if self._temporary:
-            self.path.unlink(missing_ok=True)
+            shape = (self._count, *self._shape)
+            result = np.memmap(self._file, np.uint8, mode="r", shape=shape)
+        self._file.close()  # the mapping keeps its own handle
         return result
 
 

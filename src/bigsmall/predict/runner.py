@@ -87,6 +87,8 @@ class LoadedModel:
     exportable: bool
     #: crop mode the weights were trained with (safetensors metadata ``crop``), if recorded
     crop: str | None = None
+    #: what the weights' makers say about their AUs' reliability (metadata ``au_note``)
+    au_note: str | None = None
 
 
 def _metadata(path: Path) -> dict[str, str]:
@@ -169,6 +171,7 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
         path,
         bool(getattr(model, "big_downsample", False)),
         crop=meta.get("crop"),
+        au_note=meta.get("au_note"),
     )
 
 
@@ -291,9 +294,12 @@ def model_info(loaded: LoadedModel | None, method: str, backend: str | None) -> 
     """The ``model`` entry of ``summary.json``."""
     if loaded is None:
         return {"name": method, "weights": None, "version": __version__, "backend": None}
-    return {
+    info: dict[str, object] = {
         "name": loaded.name,
         "weights": loaded.weights,
         "version": __version__,
         "backend": backend,
     }
+    if loaded.au_note:
+        info["au_note"] = loaded.au_note
+    return info

@@ -7,6 +7,21 @@ AU_NAMES: tuple[str, ...] = (
     "AU01", "AU02", "AU04", "AU06", "AU07", "AU10",
     "AU12", "AU14", "AU15", "AU17", "AU23", "AU24",
 )  # fmt: skip
+#: The FACS name of each of the 12 AUs (Ekman, Friesen & Hager, FACS Manual, 2002).
+AU_FULL_NAMES: dict[str, str] = {
+    "AU01": "inner brow raiser",
+    "AU02": "outer brow raiser",
+    "AU04": "brow lowerer",
+    "AU06": "cheek raiser",
+    "AU07": "lid tightener",
+    "AU10": "upper lip raiser",
+    "AU12": "lip corner puller",
+    "AU14": "dimpler",
+    "AU15": "lip corner depressor",
+    "AU17": "chin raiser",
+    "AU23": "lip tightener",
+    "AU24": "lip pressor",
+}
 
 #: The 8 DISFA action units.
 DISFA_AU_NAMES: tuple[str, ...] = ("AU01", "AU02", "AU04", "AU06", "AU09", "AU12", "AU25", "AU26")

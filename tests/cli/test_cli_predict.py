@@ -328,8 +328,9 @@ def test_demo_runs_and_prints_truth(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed")
 def test_html_report_renders_in_chromium(face_clip: Path, tmp_path: Path, capsys) -> None:
+    """Issue 18 #6: readable rows (no raw JSON), AU names, rendered by headless Chromium."""
     out = tmp_path / "out"
-    assert main(["predict", str(face_clip), "--out", str(out), "--method", "pos"]) == 0
+    assert main(["predict", str(face_clip), "--out", str(out)]) == 0
     capsys.readouterr()
     flags = [
         "--headless",
@@ -351,6 +352,9 @@ def test_html_report_renders_in_chromium(face_clip: Path, tmp_path: Path, capsys
     images = re.findall(r'<img[^>]+src="(data:image/png;base64,[^"]+)"', dom.stdout)
     assert len(images) >= 1 and len(images[0]) > 10_000
     assert 'id="summary"' in dom.stdout
+    summary_table = dom.stdout.split('id="summary"')[1].split("</table>\n")[0]
+    assert "{" not in summary_table and "lip corner puller" in summary_table
+    assert "heart rate (bpm)" in summary_table and "signal quality" in summary_table
     assert "CONSOLE" not in dom.stderr and "Uncaught" not in dom.stderr
     shot = tmp_path / "shot.png"
     result = subprocess.run(

@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from bigsmall.constants import AU_NAMES
+from bigsmall.constants import AU_FULL_NAMES, AU_NAMES
 from bigsmall.predict.result import PredictionResult
 
 #: Longest waveform plotted (points); longer ones are decimated by striding.
@@ -64,34 +64,45 @@ def make_figure(result: PredictionResult) -> object:
     axes[1].set_title(f"Breathing waveform — {source}")
     rates = result.rates
     ax = axes[2]
-    ax.plot(rates["time_s"], rates["heart_rate_bpm"], "o-", ms=2, color="tab:red", label="HR")
-    ax.set_ylabel("heart rate (bpm)")
-    twin = ax.twinx()
-    twin.plot(
-        rates["time_s"], rates["breathing_rate_bpm"], "s-", ms=2, color="tab:blue", label="BR"
+    (hr_line,) = ax.plot(
+        rates["time_s"], rates["heart_rate_bpm"], "o-", ms=2, color="tab:red", label="heart rate"
     )
-    twin.set_ylabel("breathing (/min)")
-    ax.set_title("Rates over time (sliding window; gaps = signal too weak)")
+    ax.set_ylabel("heart rate (bpm)", color="tab:red")
+    twin = ax.twinx()
+    (br_line,) = twin.plot(
+        rates["time_s"], rates["breathing_rate_bpm"], "s-", ms=2, color="tab:blue",
+        label="breathing rate",
+    )  # fmt: skip
+    twin.set_ylabel("breathing rate (/min)", color="tab:blue")
+    ax.legend(handles=[hr_line, br_line], loc="upper right", fontsize=8)
+    ax.set_title("Rates over time (sliding window; gaps = signal too weak or too short)")
     ax.set_xlim(axes[0].get_xlim())
     au_ax = axes[3]
     au = frames[list(AU_NAMES)].to_numpy(np.float64)
     if np.isfinite(au).any():
         cols = _stride(au.shape[0], MAX_AU_COLUMNS)
         usable = au.shape[0] // cols * cols
-        binned = np.nanmean(au[:usable].reshape(-1, cols, au.shape[1]), axis=1) if usable else au
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a bin with no face: NaN, fine
+            binned = au[:usable].reshape(-1, cols, au.shape[1]) if usable else au[None]
+            binned = np.nanmean(binned, axis=1) if usable else au
         duration = float(frames["time_s"].iloc[-1]) if len(frames) else 0.0
+        import matplotlib as mpl
+
+        cmap = mpl.colormaps["viridis"].with_extremes(bad="lightgrey")
         image = au_ax.imshow(
-            np.nan_to_num(binned.T, nan=0.0),
+            np.ma.masked_invalid(binned.T),  # frames without a face: grey, not "absent"
             aspect="auto",
             interpolation="nearest",
             vmin=0.0,
             vmax=1.0,
-            cmap="viridis",
+            cmap=cmap,
             extent=(0.0, max(duration, 1e-6), len(AU_NAMES) - 0.5, -0.5),
         )
-        au_ax.set_yticks(range(len(AU_NAMES)), AU_NAMES, fontsize=7)
+        labels = [f"{au_name} {AU_FULL_NAMES[au_name]}" for au_name in AU_NAMES]
+        au_ax.set_yticks(range(len(AU_NAMES)), labels, fontsize=7)
         fig.colorbar(image, ax=au_ax, label="probability", pad=0.01)
-        au_ax.set_title("Action units over time")
+        au_ax.set_title("Action units over time (grey: no face)")
     else:
         au_ax.text(0.5, 0.5, f"no AUs: {result.method} measures pulse only", ha="center")
         au_ax.set_axis_off()
@@ -109,14 +120,63 @@ def figure_png(result: PredictionResult) -> bytes:
     return buffer.getvalue()
 
 
+#: Units shown after the values of the summary's nested entries.
+_UNITS: dict[str, str] = {
+    "pulse_snr_db": " dB",
+    "breathing_snr_db": " dB",
+    "pulse_snr_threshold_db": " dB",
+    "breathing_snr_threshold_db": " dB",
+    "mean_ibi_ms": " ms",
+    "sdnn_ms": " ms",
+    "rmssd_ms": " ms",
+}
+#: Labels of the summary's keys in the report.
+_LABELS: dict[str, str] = {
+    "video": "video",
+    "heart_rate_bpm": "heart rate (bpm)",
+    "breathing_rate_bpm": "breathing rate (/min)",
+    "hrv": "heart-rate variability",
+    "au_occurrence": "action units (share of frames with a face)",
+    "face_found_fraction": "face found in",
+    "fps": "frame rate (fps)",
+    "duration_sec": "duration (s)",
+    "frames": "frames",
+    "signal_quality": "signal quality",
+    "model": "model",
+    "method": "method",
+}
+
+
+def _cell(key: str, value: object) -> str:
+    """A summary value as readable HTML (nested entries as a small table of their own)."""
+    if value is None:
+        return "not reported"
+    if key == "au_occurrence" and isinstance(value, dict):
+        rows = "".join(
+            f"<tr><td>{html.escape(au)}</td><td>{html.escape(AU_FULL_NAMES.get(au, ''))}</td>"
+            f"<td>{100 * float(share):.0f}%</td></tr>"
+            for au, share in value.items()
+        )
+        return f'<table class="inner">{rows}</table>'
+    if isinstance(value, dict):
+        rows = "".join(
+            f"<tr><td>{html.escape(k.replace('_', ' '))}</td>"
+            f"<td>{html.escape(_fmt(v, _UNITS.get(k, '')))}</td></tr>"
+            for k, v in value.items()
+        )
+        return f'<table class="inner">{rows}</table>'
+    if key == "face_found_fraction":
+        return f"{100 * float(value):.0f}% of frames"
+    return html.escape(_fmt(value))
+
+
 def _rows(summary: dict) -> str:
     out = []
     for key, value in summary.items():
         if key == "warnings":
             continue
-        if isinstance(value, dict):
-            value = json.dumps(value)
-        out.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(str(value))}</td></tr>")
+        label = html.escape(_LABELS.get(key, key))
+        out.append(f"<tr><th>{label}</th><td>{_cell(key, value)}</td></tr>")
     return "\n".join(out)
 
 
@@ -133,7 +193,8 @@ def render_html(result: PredictionResult, png: bytes) -> str:
 <title>bigsmall report: {html.escape(Path(result.source).name)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1150px}}
 table{{border-collapse:collapse}}th,td{{border:1px solid #ccc;padding:3px 8px;text-align:left;
-font-size:0.9em}}img{{max-width:100%}}</style></head>
+font-size:0.9em;vertical-align:top}}table.inner td{{border:none;padding:1px 8px 1px 0}}
+img{{max-width:100%}}</style></head>
 <body><h1>{title}</h1>
 <h2>Warnings</h2><ul id="warnings">{warnings}</ul>
 <h2>Summary</h2><table id="summary">{_rows(summary)}</table>

@@ -272,6 +272,10 @@ def test_face_lost_partly_real_clip(faces_dir: Path, tmp_path: Path, capsys) -> 
     assert 0.0 < summary["face_found_fraction"] < 1.0
     assert any(w.startswith("No face was found in") for w in summary["warnings"])
     assert "warning: No face was found" in stdout
+    signals = pd.read_csv(out / "signals.csv")
+    lost = signals["face_found"] == 0
+    assert signals.loc[lost, ["box_x", "box_y", "box_w", "box_h"]].isna().all().all()  # #8
+    assert signals.loc[~lost, "box_w"].notna().all()
 
 
 @pytest.mark.parametrize(

@@ -661,7 +661,7 @@ class Predictor:
         for i, name in enumerate(AU_NAMES):
             cols[name] = (au[:, i] * blank) if au is not None else np.full(total, np.nan)
         for i, name in enumerate(("box_x", "box_y", "box_w", "box_h")):
-            cols[name] = inputs.boxes[:, i]
+            cols[name] = inputs.boxes[:, i] * blank  # the crop's box; empty without a face
         cols["face_found"] = valid.astype(np.int8)
         return pd.DataFrame({c: cols[c] for c in FRAME_COLUMNS})
 

@@ -418,6 +418,10 @@ def test_partly_truncated_video_and_allow_truncated(
     summary = json.loads((out / "summary.json").read_text())
     assert 60 < summary["frames"] < 170
     assert any("truncated" in w for w in summary["warnings"])
+    # live on the same file shows what it read, then says it broke off (issue 18 #17)
+    code, stdout, err = _run(["live", "--video", str(cut), "--method", "pos"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "truncated" in err
+    assert stdout.strip().splitlines()[0].startswith("t=")
 
 
 def test_live_camera_missing_is_one_line(capfd: pytest.CaptureFixture[str]) -> None:

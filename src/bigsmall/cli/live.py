@@ -70,13 +70,27 @@ def _frames_from_camera(index: int):
 
 
 def _frames_from_file(path: str):
+    """``(fps, frames)`` of a video file; a file that breaks off mid-stream ends the frames
+    with a one-line :class:`VideoTruncatedError` (after the estimates shown so far)."""
+    import warnings
+
+    from bigsmall.errors import VideoTruncatedError, VideoTruncatedWarning
+    from bigsmall.predict.predictor import TRUNCATED_FRACTION
     from bigsmall.video.io import VideoReader
 
     reader = VideoReader(path, thread_count=1)
 
     def frames():
-        for frame, _t in reader.iter_frames():
-            yield reader.to_rgb(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VideoTruncatedWarning)
+            for frame, _t in reader.iter_frames():
+                yield reader.to_rgb(frame)
+        expected = reader.info.frame_count  # from the duration when the file has no count
+        if reader.truncated or reader.frames_read < TRUNCATED_FRACTION * expected:
+            raise VideoTruncatedError(
+                f"{path}: video is truncated or corrupt after frame {reader.frames_read}; the "
+                "estimates above used only the frames before it"
+            )
 
     return reader.info.fps, frames()
 
@@ -150,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(
             f"processed {count} frames at {status.frames_per_sec:.0f} frames/s "
-            f"(mean latency {status.latency_ms_mean:.2f} ms/frame)"
+            f"(median latency {status.latency_ms_median:.2f} ms/frame)"
         )
     return 0
 

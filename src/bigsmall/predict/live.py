@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from bigsmall.constants import AU_NAMES
+from bigsmall.errors import ConfigError
 from bigsmall.predict import analysis
 from bigsmall.predict.motion import VerticalMotionTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD
@@ -58,7 +59,7 @@ class LiveStatus:
     breathing_quality: str
     active_aus: list[str] | None
     face_found: bool
-    latency_ms_mean: float
+    latency_ms_median: float
     latency_ms_p95: float
     #: Frames processed per second of processing time (capacity, not the stream's rate).
     frames_per_sec: float
@@ -75,7 +76,8 @@ class LiveStatus:
             f"t={self.time_sec:6.1f}s  HR {rate(self.heart_rate_bpm, 'bpm', self.pulse_quality)}"
             f"  BR {rate(self.breathing_rate_bpm, '/min', self.breathing_quality)}"
             f"  AUs: {aus}  face: {'yes' if self.face_found else 'NO'}"
-            f"  latency {self.latency_ms_mean:.2f} ms/frame (p95 {self.latency_ms_p95:.2f})"
+            f"  latency {self.latency_ms_median:.2f} ms/frame (median; p95 "
+            f"{self.latency_ms_p95:.2f})"
             f"  {self.frames_per_sec:.0f} frames/s"
         )
 
@@ -108,6 +110,8 @@ class LiveEstimator:
     ) -> None:
         if method == MODEL_METHOD and runner is None:
             raise ValueError("method 'bigsmall' needs a runner")
+        if not np.isfinite(fps) or fps <= 0:
+            raise ConfigError(f"the stream's frame rate must be above 0 (got {fps}); pass --fps")
         self.fps = float(fps)
         self.runner = runner
         self.n = n_segment
@@ -244,7 +248,7 @@ class LiveEstimator:
             breath, "breathing", breath_dn, analysis.BREATHING_MIN_WINDOW_SEC
         )
         aus = None
-        if self.runner is not None and self.au:
+        if self.runner is not None and self.au and face:  # no face now: no AUs shown
             mean = np.mean(np.stack(self.au), axis=0)
             aus = [
                 name for name, p in zip(AU_NAMES, mean, strict=True) if p >= ACTIVE_AU_PROBABILITY
@@ -258,7 +262,7 @@ class LiveEstimator:
             breathing_quality=br_quality,
             active_aus=aus,
             face_found=face,
-            latency_ms_mean=float(latency.mean()),
+            latency_ms_median=float(np.median(latency)),
             latency_ms_p95=float(np.percentile(latency, _LATENCY_PERCENTILE)),
             frames_per_sec=self.count / max(self.busy_sec, 1e-9),
         )

@@ -112,7 +112,7 @@ AU_PRESENT_PROBABILITY: float = 0.5
 PROGRESS_MIN_FRAMES: int = 1800
 _UINT8_LEVELS: int = 256
 #: A file decoding fewer than this fraction of the frames its header announces is truncated.
-_TRUNCATED_FRACTION: float = 0.9
+TRUNCATED_FRACTION: float = 0.9
 #: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
 #: keeps the PPG's phase, the others are inverted (see :mod:`bigsmall.signal.rppg`).
 _PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom": 1.0}
@@ -343,7 +343,7 @@ class Predictor:
                 bar.close()
         # Containers without a frame count (e.g. Matroska) give one from their duration; a
         # clip that decodes clearly fewer frames than that ended early.
-        short = expected > 0 and len(inputs) < expected * _TRUNCATED_FRACTION
+        short = expected > 0 and len(inputs) < expected * TRUNCATED_FRACTION
         truncated = (
             short
             or inputs.truncated

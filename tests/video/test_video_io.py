@@ -206,3 +206,13 @@ def test_real_clips_metadata(faces_dir: Path) -> None:
     assert (info.width, info.height) == (640, 360)
     mov = VideoReader(faces_dir / "face_noface.mov").info
     assert mov.fps == pytest.approx(26.4, abs=0.1) and mov.frame_count == 169
+
+
+def test_folder_without_frames_says_so_not_pass_fps(tmp_path: Path) -> None:
+    """Issue 18 #18: an empty folder is not blamed on a missing --fps."""
+    from bigsmall.video.io import open_video
+
+    (tmp_path / "notes.txt").write_text("x")
+    for fps in (None, 30.0):
+        with pytest.raises(VideoUnreadableError, match="no videos and no"):
+            open_video(tmp_path, fps=fps)

@@ -509,6 +509,11 @@ def open_video(
     given for a file replaces its own rate (see the module docstring)."""
     path = Path(path)
     if path.is_dir():
+        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
+            raise VideoUnreadableError(
+                f"{path}: a folder with no videos and no {'/'.join(IMAGE_SUFFIXES)} frames; "
+                "pass a video, or a folder of frames or photos"
+            )
         if fps is None:
             raise VideoUnreadableError(
                 f"{path}: a frame folder needs its frame rate; pass fps (e.g. --fps 30)"

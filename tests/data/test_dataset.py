@@ -12,13 +12,13 @@ from torch.utils.data import DataLoader
 
 from bigsmall.data import WindowDataset, fold_recording_ids
 from bigsmall.data.cache import directory_bytes, preprocess_dataset, write_fold_split
-from bigsmall.data.dataset import big_lookup_table
 from bigsmall.data.pipeline import PreprocessConfig
 from bigsmall.data.sources import get_source, load_recordings
 from bigsmall.data.synthetic import SynthConfig, generate_dataset
 from bigsmall.errors import ConfigError, DatasetError
 from bigsmall.signal.filters import diff_normalize
 from bigsmall.video import build_bigsmall_inputs
+from bigsmall.video.normalize import standardize_table
 
 N = 3
 FRAMES = 62  # 62 frames -> 20 windows, 2 frames dropped
@@ -71,12 +71,12 @@ def test_items_equal_the_spec_inputs(root: Path, caches: dict[str, Path]) -> Non
 
 
 def test_lookup_table_matches_formula() -> None:
-    lut = big_lookup_table(0.4, 0.2)
+    lut = standardize_table(0.4, 0.2)
     u = np.arange(256)
     x = np.clip(u.astype(np.float32) / np.float32(255), np.float32(1 / 255), 1)
     np.testing.assert_array_equal(lut, (x - np.float32(0.4)) / np.float32(0.2))
     assert lut[0] == lut[1]  # 0 is clipped to 1/255
-    assert not np.isnan(big_lookup_table(0.5, 0.0)).any()
+    assert not np.isnan(standardize_table(0.5, 0.0)).any()
 
 
 def test_big_frames_modes(caches: dict[str, Path]) -> None:

@@ -157,19 +157,6 @@ def test_write_outputs(demo_video: tuple[Path, object], tmp_path: Path) -> None:
         write_outputs(result, out)
 
 
-def test_standardize_table_equals_big_standardized(demo_video: tuple[Path, object]) -> None:
-    from bigsmall.predict.predictor import _standardize_table
-    from bigsmall.video import FrameBatch, build_bigsmall_inputs
-
-    frames = read_all(demo_video[0]).frames[:60]
-    batch = FrameBatch(frames, np.arange(60) / 30.0, 0)
-    inputs = build_bigsmall_inputs([batch], fps=30.0)
-    table = _standardize_table(inputs)
-    starts = [0, 3, 57]
-    expected = np.stack([inputs.big_standardized(s, s + 1)[0] for s in starts])
-    np.testing.assert_array_equal(table[inputs.big_uint8[starts]], expected)
-
-
 def test_weights_choose_their_training_crop(tiny_weights: Path, tmp_path: Path) -> None:
     """A weights file whose metadata records ``crop`` is run with that crop; others with the
     face box."""

@@ -80,3 +80,17 @@ def test_diff_normalize_frames_formula() -> None:
 def test_uint8_to_unit_float_clips_low_end() -> None:
     out = uint8_to_unit_float(np.array([0, 1, 255], np.uint8))
     np.testing.assert_allclose(out, [1 / 255, 1 / 255, 1.0], rtol=1e-6)
+
+
+def test_standardize_table_is_the_reference_formula() -> None:
+    """Indexing :func:`standardize_table` with uint8 frames equals the float formula
+    ((x / 255 clipped to [1/255, 1]) - mean) / std, NaN -> 0, that Big frames follow."""
+    from bigsmall.video.normalize import standardize_table, uint8_to_unit_float, unit_levels
+
+    frames = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    x = uint8_to_unit_float(frames)
+    mean, std = float(x.mean()), float(x.std())
+    expected = (x - np.float32(mean)) / np.float32(std)
+    np.testing.assert_allclose(standardize_table(mean, std)[frames], expected, rtol=0, atol=1e-6)
+    assert unit_levels()[0] == np.float32(1 / 255) and unit_levels()[255] == 1.0
+    assert not np.isnan(standardize_table(0.5, 0.0)).any()  # a flat clip: zeros, not NaN

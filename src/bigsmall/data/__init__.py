@@ -48,7 +48,6 @@ from bigsmall.data.splits import (
 _LAZY = {
     "WindowDataset": "bigsmall.data.dataset",
     "CachedRecording": "bigsmall.data.dataset",
-    "big_lookup_table": "bigsmall.data.dataset",
     "fold_recording_ids": "bigsmall.data.dataset",
 }
 
@@ -72,7 +71,6 @@ __all__ = [
     "RecordingRef",
     "VideoRef",
     "WindowDataset",
-    "big_lookup_table",
     "bp4d_plus_folds",
     "cache_dir_for",
     "chunk",

@@ -41,21 +41,9 @@ from torch.utils.data import Dataset
 
 from bigsmall.data.cache import META_FILE, REC_DIR, load_manifest
 from bigsmall.errors import ConfigError, DatasetError
-from bigsmall.video.normalize import FLOAT_FRAME_MIN
+from bigsmall.video.normalize import standardize_table
 
-_UINT8_LEVELS = 256
-_UINT8_MAX = 255.0
 _LABEL_FILES = ("small", "au", "bvp", "resp", "bvp_eval", "resp_eval", "rgb")
-
-
-def big_lookup_table(mean: float, std: float) -> np.ndarray:
-    """(256,) float32 standardized value of every uint8 level (NaN → 0)."""
-    x = np.arange(_UINT8_LEVELS, dtype=np.float32) / np.float32(_UINT8_MAX)
-    np.clip(x, FLOAT_FRAME_MIN, 1.0, out=x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x = (x - np.float32(mean)) / np.float32(std)
-    x[np.isnan(x)] = 0.0
-    return x
 
 
 @dataclass
@@ -137,7 +125,7 @@ class WindowDataset(Dataset):
         self.window_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         #: (n_windows,) recording index of every window.
         self.window_recording = np.repeat(np.arange(len(ids), dtype=np.int64), counts)
-        self._luts = [big_lookup_table(m["big_mean"], m["big_std"]) for m in self.metas]
+        self._luts = [standardize_table(m["big_mean"], m["big_std"]) for m in self.metas]
         self._open: dict[int, dict[str, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ pickling (workers)

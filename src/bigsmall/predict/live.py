@@ -34,7 +34,7 @@ from bigsmall.video.boxes import Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.face import HaarCascadeDetector
 from bigsmall.video.inputs import SMALL_SIZE_HW
-from bigsmall.video.normalize import DIFF_EPS, FLOAT_FRAME_MIN
+from bigsmall.video.normalize import DIFF_EPS, unit_levels
 
 #: Seconds of history kept for normalization and the rates.
 BUFFER_SEC: float = 30.0
@@ -44,7 +44,6 @@ UPDATE_SEC: float = 1.0
 DETECT_EVERY_FRAMES: int = 30
 #: An AU is listed as active when its mean probability over the last second reaches this.
 ACTIVE_AU_PROBABILITY: float = AU_PRESENT_PROBABILITY
-_UINT8_MAX: float = 255.0
 _LATENCY_PERCENTILE: float = 95.0
 
 
@@ -123,9 +122,7 @@ class LiveEstimator:
         self.detector = HaarCascadeDetector()
         self.tracker: FaceTracker | None = None
         self.motion = VerticalMotionTracker(big_hw)
-        self.lut = np.clip(
-            np.arange(256, dtype=np.float64) / _UINT8_MAX, FLOAT_FRAME_MIN, 1.0
-        ).astype(np.float32)
+        self.lut = unit_levels()
         self.eps = np.full((*big_hw, 3), DIFF_EPS, np.float32)
         self.prev_x: np.ndarray | None = None
         # Per-frame history.

@@ -19,7 +19,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,7 @@ from bigsmall.video.io import (
     StillImageReader,
     VideoReader,
 )
+from bigsmall.video.normalize import standardize_table
 from bigsmall.video.skin import skin_region, skin_rgb_trace
 
 #: The network, then the classic rPPG methods.
@@ -110,7 +111,6 @@ STILL_NOTE: str = (
 AU_PRESENT_PROBABILITY: float = 0.5
 #: Videos at least this many frames long get a progress bar (when progress is on).
 PROGRESS_MIN_FRAMES: int = 1800
-_UINT8_LEVELS: int = 256
 #: A file decoding fewer than this fraction of the frames its header announces is truncated.
 TRUNCATED_FRACTION: float = 0.9
 #: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
@@ -372,7 +372,7 @@ class Predictor:
         if total % n:
             starts.append(total - n)  # an overlapping last window covers the remainder
         outputs: dict[str, np.ndarray] = {}
-        lut = _standardize_table(inputs)
+        lut = standardize_table(inputs.big_mean, inputs.big_std)
         bar = None
         if self.progress and total >= PROGRESS_MIN_FRAMES:
             from tqdm import tqdm
@@ -664,13 +664,6 @@ class Predictor:
             cols[name] = inputs.boxes[:, i] * blank  # the crop's box; empty without a face
         cols["face_found"] = valid.astype(np.int8)
         return pd.DataFrame({c: cols[c] for c in FRAME_COLUMNS})
-
-
-def _standardize_table(inputs: BigSmallInputs) -> np.ndarray:
-    """(256,) float32: the standardized Big value of each uint8 level, computed by
-    :meth:`BigSmallInputs.big_standardized` itself on a one-pixel "clip" of all levels."""
-    levels = np.arange(_UINT8_LEVELS, dtype=np.uint8).reshape(-1, 1, 1, 1)
-    return replace(inputs, big_uint8=levels).big_standardized().reshape(-1)
 
 
 def _round(value: float, digits: int = 2) -> float | None:

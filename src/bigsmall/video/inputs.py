@@ -48,7 +48,7 @@ from bigsmall.video.io import (
     VideoReader,
     open_video,
 )
-from bigsmall.video.normalize import DIFF_EPS, FLOAT_FRAME_MIN
+from bigsmall.video.normalize import DIFF_EPS, standardize_table, unit_levels
 
 #: BigSmall's Small input size (height, width).
 SMALL_SIZE_HW: tuple[int, int] = (9, 9)
@@ -58,8 +58,6 @@ DEFAULT_EVERY_K_FRAMES: int = 30
 DEFAULT_MEMORY_SINK_MAX_BYTES: int = 64 * 2**20
 #: Batches queued between the decoding thread and the accumulating thread.
 _QUEUE_BATCHES: int = 2
-_UINT8_LEVELS: int = 256
-_UINT8_MAX: float = 255.0
 _MIN_FRAMES: int = 2
 #: Crops downscaled by at least this factor are area-resized on a float32 copy (faster there).
 _FLOAT_RESIZE_MIN_SCALE: float = 1.3
@@ -167,12 +165,8 @@ class BigSmallInputs:
         self, start: int = 0, stop: int | None = None, step: int = 1
     ) -> np.ndarray:
         """(n, h, w, 3) float32 standardized Big frames for ``[start:stop:step]``; NaN -> 0."""
-        x = np.asarray(self.big_uint8[start:stop:step], dtype=np.float32) / np.float32(_UINT8_MAX)
-        np.clip(x, FLOAT_FRAME_MIN, 1.0, out=x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            x = (x - np.float32(self.big_mean)) / np.float32(self.big_std)
-        x[np.isnan(x)] = 0.0
-        return x
+        table = standardize_table(self.big_mean, self.big_std)
+        return table[np.asarray(self.big_uint8[start:stop:step])]
 
 
 # ---------------------------------------------------------------------------- frame views
@@ -413,9 +407,7 @@ class _Accumulator:
         self.buf = np.empty((batch, *size_hw, 3), np.uint8)
         self.n = 0
         self.sink = sink
-        self.lut = np.clip(
-            np.arange(_UINT8_LEVELS, dtype=np.float64) / _UINT8_MAX, FLOAT_FRAME_MIN, 1.0
-        ).astype(np.float32)
+        self.lut = unit_levels()
         self.x_sum = self.x_sumsq = 0.0
         self.d_sum = self.d_sumsq = 0.0
         self.n_frames = 0

@@ -18,6 +18,25 @@ FLOAT_FRAME_MIN: float = 1.0 / 255.0
 _UINT8_MAX: float = 255.0
 
 
+_UINT8_LEVELS: int = 256
+
+
+def unit_levels() -> np.ndarray:
+    """(256,) float32: each uint8 level as a float frame value (``/255``, clipped to
+    [1/255, 1]); a lookup table for :func:`uint8_to_unit_float` (``cv2.LUT`` or indexing)."""
+    levels = np.arange(_UINT8_LEVELS, dtype=np.float32) / np.float32(_UINT8_MAX)
+    return np.clip(levels, FLOAT_FRAME_MIN, 1.0)
+
+
+def standardize_table(mean: float, std: float) -> np.ndarray:
+    """(256,) float32: each uint8 level standardized as Big frames are, ``(x - mean) / std``
+    of its :func:`unit_levels` value (NaN -> 0); index it with uint8 frames."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = (unit_levels() - np.float32(mean)) / np.float32(std)
+    x[np.isnan(x)] = 0.0
+    return x
+
+
 def uint8_to_unit_float(frames: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     """uint8 frames -> floats in [1/255, 1] (the reference's ``/255`` then clip)."""
     return np.clip(frames.astype(dtype) / dtype(_UINT8_MAX), FLOAT_FRAME_MIN, 1.0)

@@ -41,7 +41,7 @@ from bigsmall.evaluation.report import (
     markdown_table,
 )
 from bigsmall.models import create_model
-from bigsmall.training.checkpoint import write_text_atomic
+from bigsmall.output_dir import write_text_atomic
 from bigsmall.training.distributed import (
     barrier,
     dist_info_from_env,

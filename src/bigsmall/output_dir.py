@@ -1,5 +1,9 @@
-"""Output folders that appear whole or not at all, and that ``--overwrite`` can only ever replace
-when this program wrote them.
+"""Files and output folders that appear whole or not at all, and output folders that
+``--overwrite`` can only ever replace when this program wrote them.
+
+Files: :func:`atomic_temp` gives a hidden temporary beside the target (with a new file's
+normal mode), :func:`write_text_atomic` / :func:`write_json_atomic` write through one and
+rename it onto the target.
 
 Every command that writes a folder (``predict``, ``demo``, ``synth``) writes it through
 :func:`atomic_dir`: the files go to a hidden sibling ``.NAME.tmp-PID-*`` that is renamed to
@@ -31,6 +35,34 @@ _RACE = (
     "{out}: another run wrote this folder while this one ran; this run's result was not kept "
     "(use another --out)"
 )
+
+
+def atomic_temp(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """``(fd, name)`` of a new hidden temporary file beside ``path`` (to ``os.replace`` onto it)
+    with the mode a new file gets here (0666 minus the umask), not ``mkstemp``'s 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(name, 0o666 & ~mask)
+    return fd, name
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file beside it and ``os.replace``."""
+    fd, tmp = atomic_temp(path)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, obj: object) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def is_own_output(path: str | Path) -> bool:

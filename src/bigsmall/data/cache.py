@@ -79,7 +79,10 @@ _CHANNELS = 3
 
 # ---------------------------------------------------------------------------- small helpers
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as sorted, indented JSON via a temporary sibling and a rename."""
+    """Write ``data`` as sorted, indented JSON via a temporary sibling and a rename. Unlike
+    :func:`bigsmall.output_dir.write_json_atomic` the temporary is named ``TMP_PREFIX`` +
+    host + pid: shards on several machines share the cache folder, and a resumed run sweeps
+    those names."""
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{socket.gethostname()}-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -17,34 +17,14 @@ import numpy as np
 from bigsmall.evaluation.settings import EvalSettings
 from bigsmall.signal import bandpass, detrend_smoothness_prior, estimate_rate, snr_db
 
-#: Which band and detrend λ of the settings each waveform kind uses.
-_FIELDS_OF_KIND = {
-    "heart": ("hr_band_hz", "detrend_lambda"),
-    "breathing": ("rr_band_hz", "rr_detrend_lambda"),
-}
-
-
-def _fields(kind: str) -> tuple[str, str]:
-    try:
-        return _FIELDS_OF_KIND[kind]
-    except KeyError:
-        raise ValueError(
-            f"unknown waveform kind {kind!r}; choose one of {sorted(_FIELDS_OF_KIND)}"
-        ) from None
-
-
-def band_for(kind: str, settings: EvalSettings) -> tuple[float, float]:
-    """The (low, high) band in Hz for ``kind`` ("heart" or "breathing")."""
-    return getattr(settings, _fields(kind)[0])
-
 
 def prepare_waveform(x: np.ndarray, fs: float, kind: str, settings: EvalSettings) -> np.ndarray:
     """(T,) waveform → (T,) integrated (if diff-normalized), detrended, band-passed waveform."""
     wave = np.asarray(x, dtype=np.float64)
     if settings.diff_normalized:
         wave = np.cumsum(wave)
-    wave = detrend_smoothness_prior(wave, getattr(settings, _fields(kind)[1]))
-    return bandpass(wave, fs, band_for(kind, settings), order=settings.filter_order)
+    wave = detrend_smoothness_prior(wave, settings.detrend_lambda_of(kind))
+    return bandpass(wave, fs, settings.band_hz(kind), order=settings.filter_order)
 
 
 @dataclass(frozen=True)
@@ -71,7 +51,7 @@ def recording_rates(
     prediction around the reference rate. ``reference_diff_normalized`` overrides the settings
     for the label (e.g. a raw blood-pressure wave against a diff-normalized prediction).
     """
-    band = band_for(kind, settings)
+    band = settings.band_hz(kind)
     pred = prepare_waveform(predicted, fs, kind, settings)
     ref_settings = settings
     if reference_diff_normalized is not None:

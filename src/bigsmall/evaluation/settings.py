@@ -10,6 +10,22 @@ from bigsmall.constants import HR_BAND_HZ, RR_BAND_HZ
 RECOMMENDED_RR_DETREND_LAMBDA: float = 2000.0
 
 
+#: Which band and detrend λ of the settings each waveform kind uses.
+_FIELDS_OF_KIND: dict[str, tuple[str, str]] = {
+    "heart": ("hr_band_hz", "detrend_lambda"),
+    "breathing": ("rr_band_hz", "rr_detrend_lambda"),
+}
+
+
+def _field(kind: str, which: int) -> str:
+    try:
+        return _FIELDS_OF_KIND[kind][which]
+    except KeyError:
+        raise ValueError(
+            f"unknown waveform kind {kind!r}; choose one of {sorted(_FIELDS_OF_KIND)}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class EvalSettings:
     """How per-recording waveforms become rates (the BigSmall paper's protocol by default).
@@ -40,3 +56,11 @@ class EvalSettings:
     filter_order: int = 1
     diff_normalized: bool = True
     scope: str = "all"
+
+    def band_hz(self, kind: str) -> tuple[float, float]:
+        """The (low, high) band in Hz of ``kind``: "heart" or "breathing"."""
+        return getattr(self, _field(kind, 0))
+
+    def detrend_lambda_of(self, kind: str) -> float:
+        """The smoothness-prior λ used for ``kind``: "heart" or "breathing"."""
+        return getattr(self, _field(kind, 1))

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from bigsmall.models.bigsmall import BigSmall
-from bigsmall.models.weights import atomic_temp
+from bigsmall.output_dir import atomic_temp
 
 #: ONNX opset used for export.
 OPSET = 18

@@ -162,7 +162,7 @@ def quantize_int8(
     """
     int8_path = Path(int8_path)
     batches = calibration if calibration is not None else random_calibration(fp32_path)
-    from bigsmall.models.weights import atomic_temp
+    from bigsmall.output_dir import atomic_temp
 
     fd, tmp = atomic_temp(int8_path, ".tmp.onnx")
     os.close(fd)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bigsmall.errors import CheckpointError
+from bigsmall.output_dir import atomic_temp
 
 #: DataParallel / DistributedDataParallel key prefix.
 DATA_PARALLEL_PREFIX = "module."
@@ -105,17 +105,6 @@ def load_toolbox_checkpoint(
     released single-task checkpoints.
     """
     return load_state_dict_strict(model, read_toolbox_state_dict(path, rename), path)
-
-
-def atomic_temp(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
-    """``(fd, name)`` of a new hidden temporary file beside ``path`` (to ``os.replace`` onto it)
-    with the mode a new file gets here (0666 minus the umask), not ``mkstemp``'s 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(name, 0o666 & ~mask)
-    return fd, name
 
 
 def save_safetensors(

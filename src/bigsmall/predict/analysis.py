@@ -83,13 +83,12 @@ _KIND_LIMITS: dict[str, tuple[float, float]] = {
     "heart": (PULSE_SNR_MIN_DB, PULSE_SNR_GOOD_DB),
     "breathing": (BREATHING_SNR_MIN_DB, BREATHING_SNR_GOOD_DB),
 }
-_BAND_FIELD: dict[str, str] = {"heart": "hr_band_hz", "breathing": "rr_band_hz"}
 _MIN_SAMPLES = 8
 
 
 def band_of(kind: str, settings: EvalSettings = PRODUCT_SETTINGS) -> tuple[float, float]:
-    """(low, high) band in Hz of ``kind`` ("heart" or "breathing")."""
-    return getattr(settings, _BAND_FIELD[kind])
+    """(low, high) band in Hz of ``kind`` ("heart" or "breathing") of the product's settings."""
+    return settings.band_hz(kind)
 
 
 def breathing_snr_db(

@@ -11,7 +11,6 @@ last, so a sidecar always describes complete tensor files):
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,8 @@ import torch
 from torch import nn
 
 from bigsmall.errors import CheckpointError
-from bigsmall.models.weights import atomic_temp, read_safetensors, save_safetensors
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    fd, tmp = atomic_temp(path)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+from bigsmall.models.weights import read_safetensors, save_safetensors
+from bigsmall.output_dir import write_json_atomic
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:

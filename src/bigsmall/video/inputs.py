@@ -58,6 +58,8 @@ DEFAULT_EVERY_K_FRAMES: int = 30
 DEFAULT_MEMORY_SINK_MAX_BYTES: int = 64 * 2**20
 #: Batches queued between the decoding thread and the accumulating thread.
 _QUEUE_BATCHES: int = 2
+#: A batch handed to the consumer thread holds at most this many bytes of crops.
+_HANDOFF_MAX_BYTES: int = 16 * 1024 * 1024
 _MIN_FRAMES: int = 2
 #: Crops downscaled by at least this factor are area-resized on a float32 copy (faster there).
 _FLOAT_RESIZE_MIN_SCALE: float = 1.3
@@ -346,7 +348,8 @@ def _in_background(items: Iterator[_Prepared], batch_size: int) -> Iterator[_Pre
     """Run ``items`` on a daemon thread, handing over lists of ``batch_size`` items.
 
     Batching keeps thread hand-offs (and GIL switches) rare; the queue bounds memory to
-    a few batches. Exceptions (and warnings' side effects) of the producer surface here.
+    a few batches, each at most ``batch_size`` items and :data:`_HANDOFF_MAX_BYTES` of crops.
+    Exceptions (and warnings' side effects) of the producer surface here.
     """
     handoff: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_BATCHES)
     stop = threading.Event()
@@ -363,12 +366,15 @@ def _in_background(items: Iterator[_Prepared], batch_size: int) -> Iterator[_Pre
     def produce() -> None:
         try:
             batch: list[_Prepared] = []
+            held = 0
             for item in items:
                 batch.append(item)
-                if len(batch) == batch_size:
+                held += item[0].nbytes
+                # by count, or sooner for big crops (4K video): memory stays flat in resolution
+                if len(batch) == batch_size or held >= _HANDOFF_MAX_BYTES:
                     if not put(batch):
                         return
-                    batch = []
+                    batch, held = [], 0
             if batch:
                 put(batch)
         except BaseException as exc:  # handed to the consumer, re-raised there

@@ -431,3 +431,28 @@ def test_live_camera_missing_is_one_line(capfd: pytest.CaptureFixture[str]) -> N
     assert err.strip().splitlines() == [
         "bigsmall: error: camera 97: cannot be opened; check --camera or use --video"
     ]
+
+
+def test_live_and_predict_agree_on_one_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 #4: on the same 24 s face video, live (default weights, fused breathing as
+    predict) ends with predict's breathing rate, a heart rate within 2 bpm, the same AUs."""
+    from bigsmall.predict.demo_video import make_demo_video
+
+    video = tmp_path / "clip.mp4"
+    make_demo_video(video, seconds=24.0)
+    out = tmp_path / "out"
+    assert main(["predict", str(video), "--out", str(out), "--no-report"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    capsys.readouterr()
+    code, stdout, err = _run(["live", "--video", str(video)], capsys)
+    assert code == 0, err
+    last = [line for line in stdout.splitlines() if line.startswith("t=")][-1]
+    hr = float(re.search(r"HR\s+([\d.]+) bpm", last).group(1))
+    br = float(re.search(r"BR\s+([\d.]+) /min", last).group(1))
+    assert abs(hr - summary["heart_rate_bpm"]) <= 2.0
+    assert abs(br - summary["breathing_rate_bpm"]) <= 1.0
+    active = {au for au, share in summary["au_occurrence"].items() if share >= 0.5}
+    shown = re.search(r"AUs: (.*?)  face", last).group(1)
+    assert (set() if shown == "none" else set(shown.split())) == active

@@ -104,11 +104,7 @@ def run(args: argparse.Namespace) -> int:
         args.camera = 0
     if args.threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {args.threads}")
-    if args.breathing == "fused":
-        raise ConfigError(
-            "live reads breathing from --breathing model or motion; fused is predict's"
-        )
-    if args.breathing == "model" and args.method != "bigsmall":
+    if args.breathing in ("model", "fused") and args.method != "bigsmall":
         raise ConfigError(f"method {args.method!r} has no breathing model; use --breathing motion")
     fps, frames = _frames_from_file(args.video) if args.video else _frames_from_camera(args.camera)
     runner, n, big_hw, small_hw = None, 3, None, None
@@ -132,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         runner=runner,
         n_segment=n,
         method=args.method,
-        breathing=args.breathing or ("model" if runner is not None else "motion"),
+        breathing=args.breathing or ("fused" if runner is not None else "motion"),
         window_sec=args.window_sec,
         **sizes,
     )

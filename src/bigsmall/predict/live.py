@@ -91,7 +91,8 @@ class LiveEstimator:
             :func:`bigsmall.predict.runner.make_runner`) for method "bigsmall", else ``None``.
         n_segment: frames per network window.
         method: "bigsmall" or a classic rPPG method.
-        breathing: "model" or "motion".
+        breathing: "model" (respiration head), "motion" (vertical head motion) or "fused"
+            (both read together, as ``predict`` does by default).
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
     """
@@ -219,10 +220,15 @@ class LiveEstimator:
             self.au.extend(list(1.0 / (1.0 + np.exp(-out["au"].astype(np.float64)))))
 
     def _estimate(self, raw: np.ndarray, kind: str, diff_normalized: bool, min_sec: float):
-        if raw.shape[0] < round(min_sec * self.fps):
+        return self._estimate_many([(raw, diff_normalized)], kind, min_sec)
+
+    def _estimate_many(self, raws: list[tuple[np.ndarray, bool]], kind: str, min_sec: float):
+        """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
+        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`)."""
+        if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
             return None, "waiting"
-        wave = analysis.prepare(raw, self.fps, kind, diff_normalized)
-        est = analysis.estimate(wave, self.fps, kind)
+        waves = [analysis.prepare(raw, self.fps, kind, dn) for raw, dn in raws]
+        est = analysis.estimate(waves, self.fps, kind)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
     def _update(self, face: bool) -> LiveStatus:
@@ -237,12 +243,18 @@ class LiveEstimator:
             pulse = extract_pulse(rgb, self.fps, self.method) if rgb.shape[0] > 2 else rgb[:, 0]
             pulse_dn = False
         hr, hr_quality = self._estimate(pulse, "heart", pulse_dn, self.window_sec)
-        if self.breathing == "model" and self.resp:
-            breath, breath_dn = np.asarray(self.resp, np.float64), True
+        motion = (np.asarray(self.position, np.float64), False)
+        if self.breathing in ("model", "fused") and self.resp:
+            head = (np.asarray(self.resp, np.float64), True)
+            if self.breathing == "fused":  # the latest stretch both cover (the head lags)
+                common = min(head[0].size, motion[0].size)
+                breaths = [(head[0][-common:], True), (motion[0][-common:], False)]
+            else:
+                breaths = [head]
         else:
-            breath, breath_dn = np.asarray(self.position, np.float64), False
-        br, br_quality = self._estimate(
-            breath, "breathing", breath_dn, analysis.BREATHING_MIN_WINDOW_SEC
+            breaths = [motion]
+        br, br_quality = self._estimate_many(
+            breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown

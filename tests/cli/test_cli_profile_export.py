@@ -72,7 +72,8 @@ def test_exported_weights_reproduce_predict_on_a_clip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 18 #1: ONNX Runtime on the file `bigsmall export` writes gives predict's own AU
-    probabilities on a face video, prepared as predict prepares it."""
+    probabilities on a face video (the real ``single_face.mp4`` where ``../shared`` is
+    present, else a generated face), prepared as predict prepares it."""
     import numpy as np
 
     from bigsmall.constants import AU_NAMES
@@ -82,8 +83,10 @@ def test_exported_weights_reproduce_predict_on_a_clip(
     from bigsmall.video.inputs import build_bigsmall_inputs
     from bigsmall.video.normalize import standardize_table
 
-    video = tmp_path / "clip.mp4"
-    make_demo_video(video, seconds=4.0)  # 120 frames: 40 whole windows
+    video = Path(__file__).resolve().parents[3] / "shared/data/faces/single_face.mp4"  # 72 frames
+    if not video.is_file():
+        video = tmp_path / "clip.mp4"
+        make_demo_video(video, seconds=4.0)  # 120 frames: 40 whole windows
     out = tmp_path / "m.onnx"
     assert main(["export", "--out", str(out)]) == 0
     capsys.readouterr()

@@ -67,3 +67,9 @@ def test_smile_on_a_held_out_real_face(faces_dir: Path) -> None:
     neutral = Predictor().predict(faces_dir / "single_face.mp4")
     assert smiling.frames["AU12"].mean() >= neutral.frames["AU12"].mean() + 0.2
     assert neutral.au_occurrence["AU12"] <= 0.1
+
+
+def test_summary_carries_the_weights_au_note(faces_dir: Path) -> None:
+    """Issue 18 #5: what the weights say about their AUs reaches summary.json's model entry."""
+    summary = Predictor().predict(faces_dir / "single_face.mp4").summary()
+    assert "indicative only" in summary["model"]["au_note"]

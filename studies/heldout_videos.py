@@ -10,7 +10,7 @@ Null videos (``bigsmall synth --no-pulse``: the same faces without any pulse) te
 other way: any heart rate reported there is invented, and their SNRs show how high a pulse-less
 face scores with this model.
 
-Usage: ``python benchmarks/heldout_videos.py DATASET_DIR [--method bigsmall|pos|...]``
+Usage: ``python studies/heldout_videos.py DATASET_DIR [--method bigsmall|pos|...]``
 """
 
 from __future__ import annotations

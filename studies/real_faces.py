@@ -14,7 +14,7 @@ runs as the task-optimised trio):
 
 Usage::
 
-    python benchmarks/real_faces.py --faces data/real_faces/heldout \\
+    python studies/real_faces.py --faces data/real_faces/heldout \\
         --official ../shared/weights/official-bigsmall \\
         --checkpoint src/bigsmall/weights/bigsmall.safetensors \\
         --video ../shared/data/faces/single_face.mp4

@@ -456,3 +456,31 @@ def test_live_and_predict_agree_on_one_file(
     active = {au for au, share in summary["au_occurrence"].items() if share >= 0.5}
     shown = re.search(r"AUs: (.*?)  face", last).group(1)
     assert (set() if shown == "none" else set(shown.split())) == active
+
+
+def test_live_on_a_variable_frame_rate_file_is_not_called_truncated(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A VFR file yields more (grid) frames than it decodes: ``ended_early`` compares what the
+    reader yields with what it announces, so live does not call it truncated."""
+    from fractions import Fraction
+
+    import av
+
+    from bigsmall.video import read_all
+
+    frames = read_all(face_clip).frames
+    keep = [*range(90), *range(90, len(frames), 3)]  # 30 fps, then 10 fps
+    vfr = tmp_path / "vfr.mp4"
+    with av.open(str(vfr), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        stream.codec_context.time_base = stream.time_base = Fraction(1, 30)
+        for i in keep:
+            frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 30)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    code, stdout, err = _run(["live", "--video", str(vfr), "--method", "pos"], capsys)
+    assert code == 0, err
+    assert stdout.strip().splitlines()[-1].startswith("processed")

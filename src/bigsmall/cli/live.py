@@ -75,7 +75,6 @@ def _frames_from_file(path: str):
     import warnings
 
     from bigsmall.errors import VideoTruncatedError, VideoTruncatedWarning
-    from bigsmall.predict.predictor import TRUNCATED_FRACTION
     from bigsmall.video.io import VideoReader
 
     reader = VideoReader(path, thread_count=1)
@@ -85,8 +84,7 @@ def _frames_from_file(path: str):
             warnings.simplefilter("ignore", VideoTruncatedWarning)
             for frame, _t in reader.iter_frames():
                 yield reader.to_rgb(frame)
-        expected = reader.info.frame_count  # from the duration when the file has no count
-        if reader.truncated or reader.frames_read < TRUNCATED_FRACTION * expected:
+        if reader.ended_early:
             raise VideoTruncatedError(
                 f"{path}: video is truncated or corrupt after frame {reader.frames_read}; the "
                 "estimates above used only the frames before it"

@@ -65,7 +65,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         choices=BREATHING_CHOICES,
         help="breathing from the network's respiration head (model), the face's vertical motion "
         "(motion; default for classic methods) or both read together (fused; default for "
-        "bigsmall predict; live takes model or motion)",
+        "bigsmall)",
     )
 
 

@@ -111,8 +111,6 @@ STILL_NOTE: str = (
 AU_PRESENT_PROBABILITY: float = 0.5
 #: Videos at least this many frames long get a progress bar (when progress is on).
 PROGRESS_MIN_FRAMES: int = 1800
-#: A file decoding fewer than this fraction of the frames its header announces is truncated.
-TRUNCATED_FRACTION: float = 0.9
 #: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
 #: keeps the PPG's phase, the others are inverted (see :mod:`bigsmall.signal.rppg`).
 _PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom": 1.0}
@@ -318,12 +316,11 @@ class Predictor:
             raise VideoNotFoundError(f"{path}: video not found; check the path")
         bar = None
         built_source: object = path
-        expected = 0
         if path.is_file():
             from tqdm import tqdm
 
             reader = VideoReader(path, DEFAULT_BATCH_SIZE, None, thread_count=1, fps=fps)
-            total = expected = reader.info.frame_count
+            total = reader.info.frame_count
             if reader.info.timing_note:
                 notes.append(reader.info.timing_note)
             if self.progress and total >= PROGRESS_MIN_FRAMES:
@@ -341,11 +338,8 @@ class Predictor:
         finally:
             if bar is not None:
                 bar.close()
-        # Containers without a frame count (e.g. Matroska) give one from their duration; a
-        # clip that decodes clearly fewer frames than that ended early.
-        short = expected > 0 and len(inputs) < expected * TRUNCATED_FRACTION
         truncated = (
-            short
+            (isinstance(built_source, VideoReader) and built_source.ended_early)
             or inputs.truncated
             or any(issubclass(w.category, VideoTruncatedWarning) for w in caught)
         )
@@ -461,10 +455,9 @@ class Predictor:
                 f"{path}: a still image has no pulse or breathing, and method {self.method!r} "
                 "reads only those; use the bigsmall method for its AUs"
             )
-        reader = StillImageReader(path, 1, STILL_FPS)  # one-line errors: missing, unreadable
         size_hw, small_hw = self._input_sizes()
         frames = STILL_WINDOWS * self.loaded_model().module.n_segment
-        reader = StillImageReader(path, frames, STILL_FPS)
+        reader = StillImageReader(path, frames, STILL_FPS)  # one-line errors: missing, unreadable
         inputs = build_bigsmall_inputs(
             reader, size_hw=size_hw, small_hw=small_hw, fps=STILL_FPS, crop=self._crop_mode()
         )

@@ -51,6 +51,9 @@ _MP4_HEADER_BYTES: int = 12
 #: a few frames that edit lists drop.
 _TRUNCATION_MIN_FRACTION: float = 0.98
 _TRUNCATION_SLACK_FRAMES: int = 3
+#: A file yielding fewer than this fraction of the frames :attr:`VideoInfo.frame_count`
+#: announces (the container's count, or its duration × fps: Matroska has no count) ended early.
+TRUNCATED_FRACTION: float = 0.9
 _FULL_TURN_DEG: int = 360
 
 
@@ -224,7 +227,7 @@ class VideoReader:
     """Stream a video as :class:`FrameBatch` es; use as an iterable or a context manager.
 
     ``thread_count=0`` lets FFmpeg pick (one decode thread per core).
-    After iteration, ``frames_read`` and ``truncated`` tell what happened.
+    After iteration, ``frames_read``, ``truncated`` and :attr:`ended_early` tell what happened.
     """
 
     def __init__(
@@ -240,6 +243,7 @@ class VideoReader:
         self.max_frames = max_frames
         self.thread_count = thread_count
         self.frames_read = 0
+        self.frames_yielded = 0
         self.truncated = False
         container, stream = _open_container(self.path)
         try:
@@ -290,6 +294,20 @@ class VideoReader:
     def iter_frames(self) -> Iterator[tuple[av.VideoFrame, float]]:
         """Yield ``(av.VideoFrame, timestamp_sec)`` without colour conversion or rotation, on
         a uniform grid (a variable-rate file's frames held or dropped; module docstring)."""
+        self.frames_yielded = 0
+        for item in self._gridded_frames():
+            self.frames_yielded += 1
+            yield item
+
+    @property
+    def ended_early(self) -> bool:
+        """After iteration: the decoder failed, or far fewer frames came than announced."""
+        expected = self.info.frame_count
+        if self.max_frames is not None:
+            expected = min(expected, self.max_frames)
+        return self.truncated or self.frames_yielded < TRUNCATED_FRACTION * expected
+
+    def _gridded_frames(self) -> Iterator[tuple[av.VideoFrame, float]]:
         if not self._timing.grid:
             yield from self._decoded_frames()
             return
@@ -408,25 +426,30 @@ class FrameDirReader:
     def __init__(
         self,
         directory: str | Path,
-        fps: float,
+        fps: float | None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_frames: int | None = None,
     ) -> None:
         self.path = Path(directory)
         if not self.path.is_dir():
             raise VideoNotFoundError(f"{self.path}: frame folder not found; check the path")
-        if fps <= 0:
-            raise VideoUnreadableError(f"{self.path}: frame rate must be > 0 (got {fps})")
         files = sorted(
             (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
             key=_natural_key,
         )
+        if not files:  # said before any missing frame rate: a rate would not help
+            raise VideoUnreadableError(
+                f"{self.path}: a folder with no videos and no {'/'.join(IMAGE_SUFFIXES)} "
+                "frames; pass a video, or a folder of frames or photos"
+            )
+        if fps is None:
+            raise VideoUnreadableError(
+                f"{self.path}: a frame folder needs its frame rate; pass fps (e.g. --fps 30)"
+            )
+        if fps <= 0:
+            raise VideoUnreadableError(f"{self.path}: frame rate must be > 0 (got {fps})")
         if max_frames is not None:
             files = files[:max_frames]
-        if not files:
-            raise VideoUnreadableError(
-                f"{self.path}: no {'/'.join(IMAGE_SUFFIXES)} frames in this folder"
-            )
         self.files = files
         self.batch_size = batch_size
         first = read_image(files[0])
@@ -509,15 +532,6 @@ def open_video(
     given for a file replaces its own rate (see the module docstring)."""
     path = Path(path)
     if path.is_dir():
-        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
-            raise VideoUnreadableError(
-                f"{path}: a folder with no videos and no {'/'.join(IMAGE_SUFFIXES)} frames; "
-                "pass a video, or a folder of frames or photos"
-            )
-        if fps is None:
-            raise VideoUnreadableError(
-                f"{path}: a frame folder needs its frame rate; pass fps (e.g. --fps 30)"
-            )
         return FrameDirReader(path, fps, batch_size=batch_size, max_frames=max_frames)
     return VideoReader(path, batch_size=batch_size, max_frames=max_frames, fps=fps)
 

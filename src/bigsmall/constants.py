@@ -43,3 +43,23 @@ RR_BAND_HZ: tuple[float, float] = (0.13, 0.5)
 
 #: BP4D+ frame rate.
 BP4D_FS: float = 25.0
+
+# -- facial landmarks (JAA-Net / JÂA-Net, Shao et al., ECCV 2018 / IJCV 2021) ---------------------
+#: The 49 inner points of the 68-point (iBUG 300-W) scheme, 0-based, in the 49-point order of
+#: JAA-Net's data: brows 17–26, nose 27–35, eyes 36–47, outer lips 48–59, inner lips 61–63
+#: and 65–67 (no jaw 0–16, no inner mouth corners 60 and 64).
+INNER_49: tuple[int, ...] = (*range(17, 60), 61, 62, 63, 65, 66, 67)
+#: ``MIRROR_49[i]``: the index point i of the 49-point order becomes in a left-right mirrored
+#: face (brow ends, eye corners, nostrils and mouth corners swap sides).
+MIRROR_49: tuple[int, ...] = (
+    9, 8, 7, 6, 5, 4, 3, 2, 1, 0,  # brows
+    10, 11, 12, 13,  # nose bridge (on the axis)
+    18, 17, 16, 15, 14,  # nose base
+    28, 27, 26, 25, 30, 29,  # the eye on the image's left ↔ the one on its right
+    22, 21, 20, 19, 24, 23,
+    37, 36, 35, 34, 33, 32, 31, 42, 41, 40, 39, 38,  # outer mouth
+    45, 44, 43, 48, 47, 46,  # inner mouth
+)  # fmt: skip
+#: The two eyes of the 49-point order (image left: 68-points 36–41; image right: 42–47); their
+#: centres give the inter-ocular distance.
+EYES_49: tuple[tuple[int, ...], tuple[int, ...]] = (tuple(range(19, 25)), tuple(range(25, 31)))

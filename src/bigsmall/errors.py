@@ -57,5 +57,9 @@ class DatasetError(BigSmallError):
     """A dataset folder or one of its recordings is malformed."""
 
 
+class AlignmentUnavailableError(BigSmallError):
+    """Landmark alignment was asked for but its optional extra (dlib + models) is missing."""
+
+
 class VideoTruncatedWarning(UserWarning):
     """A video ended early (truncated or corrupt); the frames before the damage were used."""

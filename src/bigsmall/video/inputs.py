@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from bigsmall.errors import NoFaceError, VideoTooShortError
+from bigsmall.video.aligned_big import AlignedBig, AlignedBigBuilder, Aligner, align_region
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import FaceDetector, HaarCascadeDetector
@@ -147,6 +148,8 @@ class BigSmallInputs:
     boxes: (T, 4) float64 crop boxes ``[x, y, w, h]`` in frame pixels.
     face_found: (T,) bool; see :class:`bigsmall.video.boxes.FaceTracker`.
     timestamps_sec: (T,) float64.
+    aligned: landmark-aligned Big frames for the frames the network reads, when asked for
+        (:class:`bigsmall.video.aligned_big.AlignedBig`); the network's Big input then.
     """
 
     big_uint8: np.ndarray
@@ -159,6 +162,7 @@ class BigSmallInputs:
     fps: float
     timestamps_sec: np.ndarray
     truncated: bool = False
+    aligned: AlignedBig | None = None
 
     def __len__(self) -> int:
         return int(self.small.shape[0])
@@ -339,8 +343,10 @@ _PADDED_MODES: frozenset[str] = frozenset({"bp4d_framing"})
 
 
 # ---------------------------------------------------------------------------- threading
-#: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s).
-_Prepared = tuple[np.ndarray, tuple[float, float, float, float], bool, float]
+#: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s, aligned face
+#: or None when the frame is aligned, else :data:`_NOT_ALIGNED`).
+_Prepared = tuple[np.ndarray, tuple[float, float, float, float], bool, float, Any]
+_NOT_ALIGNED = object()
 _DONE = object()
 
 
@@ -519,6 +525,9 @@ def build_bigsmall_inputs(
     require_face: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
     threaded: bool = True,
+    align: Aligner | None = None,
+    align_side: int | None = None,
+    align_stride: int = 1,
 ) -> BigSmallInputs:
     """Decode once and build BigSmall's Big/Small inputs, boxes and the face RGB trace.
 
@@ -538,6 +547,9 @@ def build_bigsmall_inputs(
         frames at a time) while the calling thread resizes and computes the inputs; a video
         path is then decoded with one FFmpeg thread (less CPU than frame threading, and the
         two Python-level threads already fill two cores).
+    align: a landmark aligner (:class:`bigsmall.video.align.FaceAligner`): frames ``0,
+        align_stride, 2·align_stride, ...`` are also aligned into ``align_side``² images
+        (:attr:`BigSmallInputs.aligned`), searched in a region around the tracked face.
     """
     if crop not in CROP_MODES:
         raise ValueError(f"unknown crop mode {crop!r}; choose from {CROP_MODES}")
@@ -611,9 +623,18 @@ def build_bigsmall_inputs(
             cv2.resize(crop_rgb, (width, height), dst=out, interpolation=cv2.INTER_AREA)
 
     cut = _padded_crop if crop in _PADDED_MODES else _plain_crop
+    aligned_builder = None
+    if align is not None:
+        if not align_side:
+            raise ValueError("align_side is required with align")
+        aligned_builder = AlignedBigBuilder(align_side, align_stride)
+
+    def aligned_face(view: _FrameView, box: Box, face: bool) -> Any:
+        region, hint = align_region(box, face_hint=crop == "face")
+        return align(_padded_crop(view, region), hint) if face else None
 
     def frames_in() -> Iterator[_Prepared]:
-        """Decode, detect and crop: one :data:`_Prepared` per frame."""
+        """Decode, detect and crop (and align): one :data:`_Prepared` per frame."""
         count = 0
         for view, t_sec in views:
             if max_frames is not None and count >= max_frames:
@@ -621,14 +642,19 @@ def build_bigsmall_inputs(
             box, face = policy(view)
             full = Box(0.0, 0.0, float(view.width), float(view.height))
             b = box or full
-            yield cut(view, box), (b.x, b.y, b.w, b.h), face, t_sec
+            aligned = _NOT_ALIGNED
+            if align is not None and count % align_stride == 0:
+                aligned = aligned_face(view, b, face)
+            yield cut(view, box), (b.x, b.y, b.w, b.h), face, t_sec, aligned
             count += 1
 
     # Threaded: this thread resizes and accumulates while a background thread decodes,
     # detects and crops (roughly half the work each).
     prepared = _in_background(frames_in(), batch_size) if threaded else frames_in()
-    for crop_rgb, box_xywh, face, t_sec in prepared:
+    for crop_rgb, box_xywh, face, t_sec, aligned in prepared:
         resize_big(crop_rgb, acc.slot())
+        if aligned_builder is not None and aligned is not _NOT_ALIGNED:
+            aligned_builder.add(aligned, crop_rgb)
         acc.commit()
         boxes.extend(box_xywh)
         found.append(face)
@@ -657,4 +683,5 @@ def build_bigsmall_inputs(
         fps=clip_fps,
         timestamps_sec=np.asarray(times, np.float64),
         truncated=bool(getattr(source, "truncated", False)),
+        aligned=None if aligned_builder is None else aligned_builder.result(),
     )

@@ -289,7 +289,7 @@ def test_window_model_adapter(name: str) -> None:
     with torch.no_grad():
         out = WindowModel(model)(batch["big"], batch["small"])
         direct = model(batch["big"].flatten(0, 1), batch["small"].flatten(0, 1))
-    for task, value, ref in zip(("au", "bvp", "resp"), out, direct, strict=True):
+    for task, value, ref in zip(("au", "bvp", "resp"), out[:3], direct[:3], strict=True):
         if task in model.tasks:
             assert value.shape[0] == 2 * n
             torch.testing.assert_close(value, ref)

@@ -94,7 +94,8 @@ def test_default_model_shapes() -> None:
     big, small = _inputs(m, n_windows=1)
     with torch.no_grad():
         out = m(big, small)
-    assert [tuple(o.shape) for o in out] == [(3, 12), (3, 1), (3, 1)]
+    assert [tuple(o.shape) for o in out[:3]] == [(3, 12), (3, 1), (3, 1)]
+    assert out.landmarks is None  # no face-alignment branch
 
 
 def test_batch_not_divisible_raises() -> None:
@@ -113,13 +114,13 @@ def test_big_temporal_downsampling(n_segment: int) -> None:
     for w in range(N_WINDOWS):
         changed[w * n_segment + 1 : (w + 1) * n_segment] += 5.0  # not the first frames
     same = m(changed, small)
-    for a, b in zip(ref, same, strict=True):
+    for a, b in zip(ref[:3], same[:3], strict=True):
         assert torch.equal(a, b)
     first = big.clone()
     first[n_segment] += 5.0  # first frame of window 1
     diff = m(first, small)
     rows = slice(n_segment, 2 * n_segment)
-    for a, b in zip(ref, diff, strict=True):
+    for a, b in zip(ref[:3], diff[:3], strict=True):
         assert torch.equal(a[:n_segment], b[:n_segment])  # window 0 untouched
         assert not torch.allclose(a[rows], b[rows])  # every frame of window 1 changed
 
@@ -218,7 +219,7 @@ def test_route_gradients_keeps_outputs_and_sends_each_loss_to_its_branch(windows
     plain = model(big, small)
     model.route_gradients = True
     routed = model(big, small)
-    for a, b in zip(plain, routed, strict=True):
+    for a, b in zip(plain[:3], routed[:3], strict=True):
         assert torch.equal(a, b)  # forward values unchanged
     routes = (("au", "big_conv1", "small_conv1"), ("bvp", "small_conv1", "big_conv1"),
               ("resp", "small_conv1", "big_conv1"))  # fmt: skip

@@ -110,3 +110,35 @@ def test_resume_with_augmentation_is_exact(tmp_path: Path) -> None:
     fit(plain, ToyWindows(), s0, tmp_path / "plain", loss_fn=loss(), progress=False)
     c = read_safetensors(tmp_path / "plain" / "checkpoints" / "last.safetensors")
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_hflip_mirrors_landmarks_with_their_windows() -> None:
+    from bigsmall.constants import MIRROR_49
+
+    batch = _batch(16)
+    marks = torch.rand(16, 1, 49, 2, generator=torch.Generator().manual_seed(2))
+    marks[0, 0, 5] = float("nan")
+    out = hflip({**batch, "landmarks": marks}, torch.Generator().manual_seed(0), 0.0)
+    flipped = (out["big"] != batch["big"]).flatten(1).any(1)
+    assert flipped.any() and (~flipped).any()
+    perm = list(MIRROR_49)
+    for i in range(16):
+        if flipped[i]:
+            exp = marks[i, :, perm].clone()
+            exp[..., 0] = 1 - exp[..., 0]
+        else:
+            exp = marks[i]
+        assert torch.allclose(out["landmarks"][i], exp, equal_nan=True)
+    # left eye outer corner (19) of a mirrored window = mirrored right eye outer corner (28)
+    i = int(flipped.nonzero()[0])
+    assert out["landmarks"][i, 0, 19, 0] == pytest.approx(1 - float(marks[i, 0, 28, 0]))
+
+
+def test_translate_moves_landmarks_with_the_big_frame() -> None:
+    big = torch.zeros(2, 1, 1, 40, 40)
+    big[:, :, :, 10, 30] = 1.0  # a bright pixel at (x, y) = (30, 10)
+    marks = torch.tensor([[30.5 / 40, 10.5 / 40]]).expand(2, 1, 49, 2).clone()
+    out = translate({"big": big, "landmarks": marks}, torch.Generator().manual_seed(0), 0.1)
+    for i in range(2):
+        y, x = divmod(int(out["big"][i, 0, 0].flatten().argmax()), 40)
+        assert out["landmarks"][i, 0, 0].tolist() == pytest.approx([(x + 0.5) / 40, (y + 0.5) / 40])

@@ -242,3 +242,19 @@ def test_warmup_with_routed_branches(tmp_path: Path) -> None:
     steps = len(routed) // 2
     assert routed[:steps] == [True] * steps and routed[steps:] == [False] * steps
     assert model.route_gradients is False
+
+
+def test_frame_targets_landmarks_per_frame_or_repeated() -> None:
+    from bigsmall.training.loop import frame_targets
+
+    small = torch.zeros(2, 3, 3, 9, 9)
+    one = torch.arange(2 * 1 * 49 * 2, dtype=torch.float32).view(2, 1, 49, 2)
+    out = frame_targets({"small": small, "landmarks": one})["landmarks"]
+    assert out.shape == (6, 49, 2)
+    assert torch.equal(out[0], one[0, 0]) and torch.equal(out[2], one[0, 0])
+    assert torch.equal(out[3], one[1, 0]) and torch.equal(out[5], one[1, 0])
+    every = torch.randn(2, 3, 49, 2)
+    per_frame = frame_targets({"small": small, "landmarks": every})["landmarks"]
+    assert torch.equal(per_frame, every.flatten(0, 1))
+    with pytest.raises(ValueError, match="landmarks"):
+        frame_targets({"small": small, "landmarks": torch.zeros(2, 2, 49, 2)})

@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from bigsmall.constants import TASKS
 from bigsmall.data.dataset import WindowDataset
 from bigsmall.training.loop import WindowModel
 
@@ -41,7 +42,8 @@ def predict_dataset(
     parts: list[list[np.ndarray | None]] = [[], [], []]
     for batch in tqdm(loader, desc="predict", disable=not progress, leave=False):
         out = net(batch["big"].to(device), batch["small"].to(device))
-        for i, value in enumerate(out):
+        for i, task in enumerate(TASKS):  # task heads only (not e.g. ``landmarks``)
+            value = getattr(out, task)
             parts[i].append(None if value is None else value.float().cpu().numpy())
     stitched: list[dict[str, np.ndarray] | None] = []
     for chunks in parts:

@@ -27,11 +27,17 @@ from bigsmall.models.registry import register_model
 
 
 class BigSmallOutput(NamedTuple):
-    """Per-frame outputs, each (B·N, k), or ``None`` for a head the model lacks."""
+    """Per-frame outputs, each (B·N, k), or ``None`` for a head the model lacks.
+
+    ``landmarks``: (B·N, L, 2) predicted landmark positions (x, y) as fractions [0, 1] of the
+    Big input side, for models with a face-alignment branch (JAA-Net, BigSmall++); not a task
+    head: ONNX export and the task metrics use only ``au``, ``bvp`` and ``resp``.
+    """
 
     au: torch.Tensor | None
     bvp: torch.Tensor | None
     resp: torch.Tensor | None
+    landmarks: torch.Tensor | None = None
 
 
 #: Heads of the Big-only model (the AU task needs spatial detail).
@@ -255,11 +261,13 @@ class BigSmall(nn.Module):
         if self.use_big:
             if big_first is None:
                 raise ValueError("this model needs the Big input")
-            b = self.big_branch(big_first)
-            c, h, w = self.small_out_shape
-            b = b.unsqueeze(1).expand(-1, self.n_segment, c, h, w).reshape(-1, c, h, w)
-            return self._fused_heads(b, s)
+            return self._fused_heads(self.per_frame(self.big_branch(big_first)), s)
         return self.heads(s)
+
+    def per_frame(self, b: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) window features → (B·N, C, H, W), each window's repeated N times."""
+        n = self.n_segment
+        return b.unsqueeze(1).expand(-1, n, *b.shape[1:]).reshape(-1, *b.shape[1:])
 
     def _fused_heads(self, b: torch.Tensor, s: torch.Tensor) -> BigSmallOutput:
         """Heads on the sum of per-frame Big ``b`` and Small ``s`` features (both (B·N, C, H, W));
@@ -353,6 +361,6 @@ def forward_windows_chunked(
     return BigSmallOutput(
         *(
             None if parts[0][i] is None else torch.cat([p[i] for p in parts])
-            for i in range(len(TASKS))
+            for i in range(len(BigSmallOutput._fields))
         )
     )

@@ -14,6 +14,9 @@ window of ``n_segment`` frames, divided by ``n_segment``. Two conventions:
 - ``"matmul"``: only the multiply-accumulates of convolutions and linear layers, as PyTorch's
   flop counter reports them (≈0.7 % below the paper).
 
+Grouped convolutions (JAA-Net's per-patch and per-AU branches) count ``C_in/groups·k·k`` per
+output element; max-pooling, batch norm and the attention-map construction count nothing.
+
 For ``bigsmall`` (Big on one frame in N) the strict per-frame average is reported:
 Big/N + Small + heads = 155.38 M (thop convention); the paper prints 154.01 M (≈ 456.03/3 + 2),
 0.9 % lower.
@@ -113,8 +116,11 @@ def count_params(model: nn.Module) -> int:
 def example_window(model: BigSmall, n_windows: int = 1) -> tuple[torch.Tensor | None, ...]:
     """Random (big, small) inputs of ``n_windows`` windows for ``model``, each (B·N, C, S, S)."""
     frames = n_windows * model.n_segment
-    big = torch.randn(frames, model.in_channels, model.big_size, model.big_size)
-    small = torch.randn(frames, model.in_channels, model.small_size, model.small_size)
+    device = next(model.parameters()).device
+    big = torch.randn(frames, model.in_channels, model.big_size, model.big_size, device=device)
+    small = torch.randn(
+        frames, model.in_channels, model.small_size, model.small_size, device=device
+    )
     return (big if model.use_big else None, small if model.use_small else None)
 
 
@@ -134,9 +140,19 @@ def count_macs_per_frame(model: BigSmall, convention: str = "thop") -> float:
     return counter.get_total_flops() / FLOPS_PER_MAC / model.n_segment
 
 
-def profile_model(name: str, convention: str = "thop", **kwargs: Any) -> ModelProfile:
-    """:class:`ModelProfile` of the registered model ``name``."""
-    model = create_model(name, **kwargs)
+def profile_model(
+    name: str, convention: str = "thop", device: str | None = None, **kwargs: Any
+) -> ModelProfile:
+    """:class:`ModelProfile` of the registered model ``name``.
+
+    ``device="meta"`` counts on shapes only (no arithmetic: fast for large models such as
+    ``jaa_net``); the default builds and runs the model on the CPU.
+    """
+    if device is None:
+        model = create_model(name, **kwargs)
+    else:
+        with torch.device(device):
+            model = create_model(name, **kwargs)
     paper = PAPER_TABLE1.get(name, (None, None))
     return ModelProfile(
         name=name,

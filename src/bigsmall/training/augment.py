@@ -9,10 +9,14 @@ of the same shapes and the same labels:
 - ``hflip``: mirror a random half of the windows left-right (every Big and Small frame of a
   window alike, so the Small branch's frame differences stay consistent). Labels are
   unchanged: the AU labels say whether an action is present, not on which side, and the
-  pulse and breathing do not depend on the side.
+  pulse and breathing do not depend on the side. Landmarks in the batch (``landmarks``
+  (B, Nb, L, 2), fractions of the Big side) of a mirrored window are mirrored too: x → 1 − x and
+  the left/right points swapped (:data:`bigsmall.constants.MIRROR_49` for the 49-point
+  scheme; other point counts are an error).
 - ``translate``: shift each window's Big frame by a random whole number of pixels, up to
   ``max_shift`` of its size in x and y (edges replicated), as a face detector's box jitters.
   The Small frames (9x9) are left alone: the same shift is below one of their pixels.
+  Landmarks in the batch move with the Big frame (shifted by the same fraction of its side).
 
 Batches follow :mod:`bigsmall.training.loop`: ``big`` (B, Nb, C, H, W), ``small``
 (B, N, C, h, w). Draws come from an explicit generator, so a seeded epoch augments the same
@@ -25,6 +29,8 @@ from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
+
+from bigsmall.constants import MIRROR_49
 
 Batch = dict[str, torch.Tensor]
 
@@ -43,7 +49,22 @@ def hflip(batch: Mapping[str, torch.Tensor], generator: torch.Generator, max_shi
             x = batch[key]
             mask = flip.to(x.device).view(-1, *([1] * (x.dim() - 1)))
             out[key] = torch.where(mask, x.flip(-1), x)
+    if batch.get("landmarks") is not None:
+        out["landmarks"] = _flip_landmarks(batch["landmarks"], flip)
     return out
+
+
+def _flip_landmarks(marks: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    """(B, Nb, L, 2) landmark fractions; mirror the windows where ``flip`` (B,) is true."""
+    if marks.shape[-2] != len(MIRROR_49):
+        raise ValueError(
+            f"hflip mirrors the 49-point landmark scheme, got {marks.shape[-2]} points"
+        )
+    perm = torch.tensor(MIRROR_49, device=marks.device)
+    mirrored = marks[..., perm, :].clone()
+    mirrored[..., 0] = 1.0 - mirrored[..., 0]
+    mask = flip.to(marks.device).view(-1, 1, 1, 1)
+    return torch.where(mask, mirrored, marks)
 
 
 def translate(
@@ -62,7 +83,16 @@ def translate(
     padded = F.pad(big.flatten(0, 1), (pad_x, pad_x, pad_y, pad_y), mode="replicate")
     padded = padded.view(b, nb, c, h + 2 * pad_y, w + 2 * pad_x)
     shifted = torch.stack([padded[i, :, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(b)])
-    return {**batch, "big": shifted}
+    out = {**batch, "big": shifted}
+    if batch.get("landmarks") is not None:
+        # the crop starting at (dx, dy) of the padded frame moves content by (pad - d) pixels
+        move = torch.tensor(
+            [[(pad_x - dx[i]) / w, (pad_y - dy[i]) / h] for i in range(b)],
+            dtype=batch["landmarks"].dtype,
+            device=batch["landmarks"].device,
+        )
+        out["landmarks"] = batch["landmarks"] + move.view(b, 1, 1, 2)
+    return out
 
 
 #: Augmentation name → function(batch, generator, max_shift) → batch.

@@ -2,7 +2,8 @@
 
 Batches are dicts of tensors over B windows of N frames (see :mod:`bigsmall.data.dataset`):
 ``big`` (B, Nb, C, H, W) with Nb = 1 (the frame Big uses) or N, ``small`` (B, N, C, h, w),
-``au`` (B, N, K) in {-1, 0, 1}, ``bvp`` / ``resp`` (B, N) and ``bvp_mask`` / ``resp_mask`` (B,).
+``au`` (B, N, K) in {-1, 0, 1}, ``bvp`` / ``resp`` (B, N), ``bvp_mask`` / ``resp_mask`` (B,) and
+optionally ``landmarks`` (B, Nb, L, 2) of the Big frames (fractions of the Big side, NaN unknown).
 :class:`WindowModel` routes them to the model's inputs so that DistributedDataParallel wraps one
 ``forward``. Every epoch reseeds the data order and dropout from ``(seed, epoch)``, so a run
 resumed from an epoch checkpoint ends with the same weights as an uninterrupted one.
@@ -34,7 +35,7 @@ from bigsmall.training.distributed import (
     resolve_device,
 )
 from bigsmall.training.gradients import pcgrad_backward, shared_parameters
-from bigsmall.training.losses import DISTILL_TASK, MultiTaskLoss
+from bigsmall.training.losses import DISTILL_TASK, LANDMARK_TASK, MultiTaskLoss
 from bigsmall.training.settings import TrainSettings, warmup_problem
 from bigsmall.version import __version__
 
@@ -63,7 +64,11 @@ class WindowModel(nn.Module):
 
 
 def frame_targets(batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Window labels (B, N, ...) → frame labels (B·N, ...); window masks repeated per frame."""
+    """Window labels (B, N, ...) → frame labels (B·N, ...); window masks repeated per frame.
+
+    ``landmarks`` (B, Nb, L, 2) → (B·N, L, 2): per frame when Nb = N; with Nb = 1 (only the
+    window's Big frame) repeated for the N frames of its window, as the model broadcasts them.
+    """
     out: dict[str, torch.Tensor] = {}
     n = batch["small"].shape[1] if "small" in batch else batch["big"].shape[1]
     for key in ("au", "bvp", "resp"):
@@ -72,6 +77,12 @@ def frame_targets(batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for key in ("bvp_mask", "resp_mask"):
         if key in batch:
             out[key] = batch[key].bool().repeat_interleave(n)
+    if "landmarks" in batch:
+        marks = batch["landmarks"]
+        nb = marks.shape[1]
+        if nb not in (1, n):
+            raise ValueError(f"landmarks cover {nb} frames per window; expected 1 or {n}")
+        out["landmarks"] = marks.repeat_interleave(n // nb, dim=1).flatten(0, 1)
     return out
 
 
@@ -168,8 +179,8 @@ def train_one_epoch(
 
 
 def _task_of(loss_name: str) -> str:
-    """The task a loss term trains ("au_distill" → "au")."""
-    return "au" if loss_name == DISTILL_TASK else loss_name
+    """The task a loss term trains ("au_distill" and the face-alignment term → "au")."""
+    return "au" if loss_name in (DISTILL_TASK, LANDMARK_TASK) else loss_name
 
 
 @torch.no_grad()

@@ -11,6 +11,16 @@ Optional AU distillation (Hinton, Vinyals and Dean, "Distilling the Knowledge in
 Network", 2015): BCE between the student's AU logits and a teacher's AU probabilities
 (``batch["au_teacher"]``), weighted by ``au_distill_weight`` — used to fine-tune from the
 authors' BP4D+ weights without erasing what Big_AU learned on real faces.
+
+Face alignment (JAA-Net, Shao et al., ECCV 2018, Eq. 1; JÂA-Net, IJCV 2021): for models that
+output ``landmarks`` and batches that carry them, :func:`landmark_loss`
+``E_align = 1 / (2·d_o²) · Σ_j ‖p_j − g_j‖²`` per frame, d_o the ground-truth inter-ocular
+distance (between the two eye centres), averaged over frames, weighted by ``landmark_weight``
+(the papers' λ = 0.5). It is invariant to translating and to scaling prediction and target
+together (units cancel: fractions of the frame or pixels give the same value). The papers'
+other terms are not here: their Dice loss (AU imbalance; the weighted BCE covers it), JAA-Net's
+attention constraint (applied inside the model, see ``bigsmall.models.jaa_net``) and JÂA-Net's
+local AU losses (not implemented).
 """
 
 from __future__ import annotations
@@ -21,10 +31,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bigsmall.constants import TASKS
+from bigsmall.constants import EYES_49, TASKS
 
 #: Name of the AU distillation term among the task losses.
 DISTILL_TASK: str = "au_distill"
+#: Name of the face-alignment (landmark) term among the task losses; it trains with the AU task.
+LANDMARK_TASK: str = "landmarks"
 
 
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -37,6 +49,38 @@ def _masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) ->
     return F.mse_loss(pred[mask], target[mask])
 
 
+def landmark_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    eyes: tuple[Sequence[int], Sequence[int]] = EYES_49,
+) -> torch.Tensor | None:
+    """JAA-Net's face-alignment loss, mean over frames with a known inter-ocular distance.
+
+    Args:
+        pred: (F, L, 2) predicted landmarks.
+        target: (F, L, 2) ground truth in the same units, NaN where unknown.
+        eyes: landmark indices of the two eyes; a frame counts only when all are known.
+
+    Returns:
+        ``mean_f (L / n_f) · Σ_known ‖p − g‖² / (2·d_o²)`` (n_f known points of frame f; the
+        factor keeps partly known frames on the scale of the papers' sum over all L points), or
+        ``None`` when no frame qualifies.
+    """
+    target = target.reshape(pred.shape).to(pred.dtype)
+    known = ~torch.isnan(target).any(dim=-1)  # (F, L)
+    left, right = list(eyes[0]), list(eyes[1])
+    eyes_known = known[:, left].all(dim=1) & known[:, right].all(dim=1)
+    safe = torch.nan_to_num(target)
+    d_o = (safe[:, left].mean(dim=1) - safe[:, right].mean(dim=1)).norm(dim=-1)  # (F,)
+    frames = eyes_known & (d_o > 0)
+    if not bool(frames.any()):
+        return None
+    sq = ((pred - safe) ** 2).sum(dim=-1) * known  # (F, L)
+    n_known = known.sum(dim=1).clamp(min=1)
+    per_frame = sq.sum(dim=1) * (pred.shape[1] / n_known) / (2 * d_o.clamp(min=1e-12) ** 2)
+    return per_frame[frames].mean()
+
+
 class MultiTaskLoss(nn.Module):
     """Weighted sum of the per-task losses.
 
@@ -45,6 +89,8 @@ class MultiTaskLoss(nn.Module):
         au_pos_weight: (K,) BCE ``pos_weight`` or ``None`` for plain BCE.
         uncertainty: learn per-task log-variances (Kendall et al. 2018) instead of fixed weights.
         au_distill_weight: weight of the AU distillation term (needs ``batch["au_teacher"]``).
+        landmark_weight: weight of the face-alignment term (needs a model ``landmarks`` output
+            and ``batch["landmarks"]``; JAA-Net's λ = 0.5).
     """
 
     def __init__(
@@ -53,10 +99,12 @@ class MultiTaskLoss(nn.Module):
         au_pos_weight: Sequence[float] | torch.Tensor | None = None,
         uncertainty: bool = False,
         au_distill_weight: float = 0.0,
+        landmark_weight: float = 0.5,
     ) -> None:
         super().__init__()
         self.task_weights = {t: float(task_weights.get(t, 0.0)) for t in TASKS}
         self.task_weights[DISTILL_TASK] = float(au_distill_weight)
+        self.task_weights[LANDMARK_TASK] = float(landmark_weight)
         pos = None if au_pos_weight is None else torch.as_tensor(au_pos_weight, dtype=torch.float32)
         self.register_buffer("au_pos_weight", pos)
         self.log_vars = nn.ParameterDict(
@@ -69,11 +117,15 @@ class MultiTaskLoss(nn.Module):
         """Unweighted loss per task that the model predicts and the batch labels.
 
         Args:
-            outputs: (au (F, K), bvp (F, 1), resp (F, 1)), entries ``None`` when absent; F frames.
+            outputs: a :class:`~bigsmall.models.bigsmall.BigSmallOutput` (or a plain sequence)
+                (au (F, K), bvp (F, 1), resp (F, 1)[, landmarks (F, L, 2)]), entries ``None``
+                when absent; F frames.
             batch: "au" (F, K) in {-1, 0, 1}; "bvp", "resp" (F,); "bvp_mask", "resp_mask" (F,);
-                optional "au_teacher" (F, K) teacher probabilities in [0, 1].
+                optional "au_teacher" (F, K) teacher probabilities in [0, 1]; optional
+                "landmarks" (F, L, 2) fractions of the Big side, NaN where unknown.
         """
-        au, bvp, resp = outputs
+        au, bvp, resp = outputs[0], outputs[1], outputs[2]
+        landmarks = outputs[3] if len(outputs) > 3 else None
         losses: dict[str, torch.Tensor] = {}
         if au is not None and self.task_weights["au"] > 0 and "au" in batch:
             target = batch["au"].reshape(au.shape)
@@ -95,6 +147,14 @@ class MultiTaskLoss(nn.Module):
                 if mask is None:
                     mask = torch.ones_like(batch[name], dtype=torch.bool)
                 losses[name] = _masked_mse(pred, batch[name], mask.reshape(-1).bool())
+        if (
+            landmarks is not None
+            and self.task_weights[LANDMARK_TASK] > 0
+            and batch.get("landmarks") is not None
+        ):
+            value = landmark_loss(landmarks, batch["landmarks"])
+            if value is not None:
+                losses[LANDMARK_TASK] = value
         return losses
 
     def combine(self, losses: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -46,6 +46,8 @@ class TrainSettings:
             :data:`bigsmall.training.augment.AUGMENTATIONS` ("hflip", "translate"; beyond the
             paper, which trains without).
         augment_max_shift: largest ``translate`` shift, as a fraction of the frame size.
+        landmark_weight: weight of the face-alignment loss for models that predict landmarks
+            (JAA-Net, JÂA-Net, BigSmall++) on batches with landmarks (the papers' λ = 0.5).
     """
 
     epochs: int = 5
@@ -67,13 +69,20 @@ class TrainSettings:
     warmup_route_branches: bool = False
     augment: tuple[str, ...] = ()
     augment_max_shift: float = 0.05
+    landmark_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError(
                 f"epochs ({self.epochs}) and batch_size ({self.batch_size}) must be >= 1"
             )
-        for name in ("lr", "weight_decay", "au_distill_weight", "augment_max_shift"):
+        for name in (
+            "lr",
+            "weight_decay",
+            "au_distill_weight",
+            "augment_max_shift",
+            "landmark_weight",
+        ):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
         bad = {k: v for k, v in self.task_weights.items() if not math.isfinite(float(v)) or v < 0}
@@ -89,6 +98,8 @@ class TrainSettings:
             )
         if self.au_distill_weight < 0:
             raise ValueError("au_distill_weight must be >= 0")
+        if self.landmark_weight < 0:
+            raise ValueError("landmark_weight must be >= 0")
         if not 0 <= self.warmup_epochs < self.epochs:
             raise ValueError(
                 f"warmup_epochs ({self.warmup_epochs}) must be >= 0 and below epochs "

@@ -82,10 +82,12 @@ def stage1(work: Path, official: Path, expressions: Path) -> Path:
     from bigsmall.config import load_config
     from bigsmall.experiment import run_experiment
     from bigsmall.models.weights import read_safetensors, save_safetensors
+    from bigsmall.models.weights_record import read_weights_record
 
     (result,) = run_experiment(load_config(STAGE1_CONFIG))
-    state = read_safetensors(result.run_dir / "checkpoints" / "last.safetensors")
-    save_safetensors(state, target, metadata={"model": "bigsmall", "n_segment": "3"})
+    last = result.run_dir / "checkpoints" / "last.safetensors"
+    record = read_weights_record(last)  # written by the trainer: model, N, crop, data
+    save_safetensors(read_safetensors(last), target, metadata=record.to_metadata())
     return target
 
 
@@ -146,19 +148,18 @@ AU_NOTE = (
 def ship(model: object, start: Path, log: str) -> Path:
     """Save into the package with the weights' own record and their ONNX graph."""
     from bigsmall.models.weights import save_safetensors
+    from bigsmall.models.weights_record import WeightsRecord
     from bigsmall.predict.runner import shipped_weights_path, write_onnx_beside
     from bigsmall.version import __version__
 
     target = shipped_weights_path()
     for old in target.parent.glob(f"{target.stem}-*.onnx"):
         old.unlink()
-    metadata = {
-        "model": "bigsmall",
-        "n_segment": "3",
-        "crop": CROP,
-        "version": __version__,
-        "trained_by": "scripts/build_default_weights.py",
-        "training_data": json.dumps(
+    record = WeightsRecord(
+        model="bigsmall",
+        n_segment=3,
+        crop=CROP,
+        training_data=json.dumps(
             {
                 "au": "shared/data/expressions (muxspace/facial_expressions, Apache-2.0 "
                 "repository; web photos), 9 of 10 person buckets; Big_AU (BP4D+) start",
@@ -167,10 +168,14 @@ def ship(model: object, start: Path, log: str) -> Path:
                 "photos of shared/data/expressions (training buckets) and procedural faces",
             }
         ),
-        "stage2": log,
-        "au_note": AU_NOTE,
-    }
-    save_safetensors(model, target, metadata=metadata)
+        au_note=AU_NOTE,
+        extra={
+            "version": __version__,
+            "trained_by": "scripts/build_default_weights.py",
+            "stage2": log,
+        },
+    )
+    save_safetensors(model, target, metadata=record.to_metadata())
     onnx = write_onnx_beside(target)
     for path in (target, onnx):
         path.chmod(0o644)

@@ -79,3 +79,35 @@ def test_zero_frame_rate_is_one_line() -> None:
 
     with pytest.raises(ConfigError, match="frame rate must be above 0"):
         LiveEstimator(0.0, method="pos")
+
+
+@pytest.mark.parametrize("crop", ["face", "bp4d_framing", "full"])
+def test_live_crops_as_predict_does(demo_video: tuple[Path, object], crop: str) -> None:
+    """The Big frame live makes under a weights' crop is the one predict's builder makes."""
+    from bigsmall.video import build_bigsmall_inputs
+
+    path, _ = demo_video
+    frames = read_all(path).frames[:40]
+    built = build_bigsmall_inputs(
+        [_batch(frames)], crop=crop, fps=30.0, threaded=False, big_sink="memory"
+    )
+    live = LiveEstimator(30.0, method="pos", breathing="motion", crop=crop)
+    for i, frame in enumerate(frames):
+        box, _ = live._box(frame)
+        big = live._crop(frame, box)
+        if i in (0, 39):
+            diff = np.abs(big.astype(int) - np.asarray(built.big_uint8[i]).astype(int))
+            assert diff.mean() < 1.0, (crop, i, diff.mean())
+
+
+def test_live_rejects_an_unknown_crop() -> None:
+    from bigsmall.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown crop 'bp4d_square'"):
+        LiveEstimator(30.0, method="pos", breathing="motion", crop="bp4d_square")
+
+
+def _batch(frames: np.ndarray):
+    from bigsmall.video import FrameBatch
+
+    return FrameBatch(frames, np.arange(len(frames)) / 30.0, 0)

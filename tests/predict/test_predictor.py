@@ -248,3 +248,57 @@ def test_heart_rate_variability_on_a_generated_video(tmp_path: Path) -> None:
     assert abs(int(result.frames["beat"].sum()) - expected.beats) <= 3
     short = Predictor(method="pos").predict(read_all(path).frames[:600], fps=30.0)  # 20 s
     assert short.hrv is None and any("variability needs" in w for w in short.warnings)
+
+
+def test_weights_trained_on_aligned_faces_are_aligned(
+    demo_video: tuple[Path, object],
+    tiny_weights: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Weights whose record says ``align`` get landmark-aligned Big frames by themselves (one
+    in N: the frames the network reads); other weights only with ``align=True``."""
+    import bigsmall.video.align as align_module
+    from bigsmall.models.weights import read_safetensors, save_safetensors
+
+    made: list[object] = []
+
+    class CountingAligner:
+        def __init__(self, spec: object, box_enlarge: float = 1.0) -> None:
+            self.spec, self.calls = spec, 0
+            made.append(self)
+
+        def __call__(self, rgb: np.ndarray, face_box: object) -> object:
+            self.calls += 1
+            side = self.spec.out_side
+            points = np.full((49, 2), side / 2, np.float32)
+            return align_module.AlignedFace(
+                np.full((side, side, 3), 100, np.uint8), points, np.eye(2, 3)
+            )
+
+    monkeypatch.setattr(align_module, "FaceAligner", CountingAligner)
+    aligned = tmp_path / "aligned.safetensors"
+    meta = {"model": "bigsmall_tiny_test", "align": '{"enlarge": 2.9}'}
+    save_safetensors(read_safetensors(tiny_weights), aligned, meta)
+    frames = read_all(demo_video[0]).frames[:120]
+    result = Predictor(checkpoint=aligned, backend="torch").predict(frames, fps=30.0)
+    (aligner,) = made
+    assert result.model["aligned_big_frames"] == "40 of 40"
+    assert aligner.spec.out_side == 32 and aligner.spec.enlarge == 2.9  # the model's Big size
+    assert aligner.calls == -(-len(frames) // 3)
+    plain = Predictor(checkpoint=tiny_weights, backend="torch").predict(frames, fps=30.0)
+    assert len(made) == 1 and "aligned_big_frames" not in plain.model  # not aligned weights
+    Predictor(checkpoint=tiny_weights, backend="torch", align=True).predict(frames, fps=30.0)
+    assert len(made) == 2
+
+
+def test_bad_align_record_is_one_line(tiny_weights: Path, tmp_path: Path) -> None:
+    from bigsmall.models.weights import read_safetensors, save_safetensors
+
+    odd = tmp_path / "odd.safetensors"
+    meta = {"model": "bigsmall_tiny_test", "align": '{"size": -5}'}
+    save_safetensors(read_safetensors(tiny_weights), odd, meta)
+    frames = np.zeros((60, 64, 64, 3), np.uint8)
+    with pytest.raises(CheckpointError, match="align record is not valid") as info:
+        Predictor(checkpoint=odd).predict(frames, fps=30.0)
+    assert "\n" not in str(info.value)

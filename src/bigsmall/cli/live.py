@@ -96,7 +96,7 @@ def _frames_from_file(path: str):
 def run(args: argparse.Namespace) -> int:
     from bigsmall.errors import ConfigError
     from bigsmall.predict.live import LiveEstimator
-    from bigsmall.predict.runner import load_model, make_runner, resolve_backend
+    from bigsmall.predict.session import ModelSession
 
     if args.camera is None and args.video is None:
         args.camera = 0
@@ -105,26 +105,31 @@ def run(args: argparse.Namespace) -> int:
     if args.breathing in ("model", "fused") and args.method != "bigsmall":
         raise ConfigError(f"method {args.method!r} has no breathing model; use --breathing motion")
     fps, frames = _frames_from_file(args.video) if args.video else _frames_from_camera(args.camera)
-    runner, n, big_hw, small_hw = None, 3, None, None
+    runner, sizes = None, {}
     if args.method == "bigsmall":
-        loaded = load_model(args.checkpoint, args.fold)
-        backend = resolve_backend(args.backend, loaded, args.device)
-        runner = make_runner(
-            loaded, backend, args.device, lambda m: print(f"bigsmall: {m}", file=sys.stderr),
-            threads=args.threads,
+        session = ModelSession(
+            args.checkpoint, args.fold, args.backend, args.device, args.align,
+            lambda m: print(f"bigsmall: {m}", file=sys.stderr), threads=args.threads,
         )  # fmt: skip
-        module = loaded.module
-        n = module.n_segment
-        big_hw, small_hw = (module.big_size,) * 2, (module.small_size,) * 2
+        if session.aligned:
+            raise ConfigError(
+                f"{session.loaded.weights}: live does not landmark-align faces yet; run "
+                "`bigsmall predict` on a recording for weights trained on aligned faces"
+            )
+        runner, _backend = session.runner()
+        sizes = {
+            "n_segment": session.n_segment,
+            "big_hw": session.big_hw,
+            "small_hw": session.small_hw,
+            "crop": session.crop,
+        }
     else:
         import cv2
 
         cv2.setNumThreads(args.threads)
-    sizes = {} if big_hw is None else {"big_hw": big_hw, "small_hw": small_hw}
     estimator = LiveEstimator(
         fps,
         runner=runner,
-        n_segment=n,
         method=args.method,
         breathing=args.breathing or ("fused" if runner is not None else "motion"),
         window_sec=args.window_sec,

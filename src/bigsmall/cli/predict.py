@@ -67,6 +67,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "(motion; default for classic methods) or both read together (fused; default for "
         "bigsmall)",
     )
+    parser.add_argument(
+        "--align",
+        action="store_true",
+        help="landmark-align the Big frames (JAA-Net style; needs pip install 'bigsmall[align]'); "
+        "weights trained on aligned faces record it and are aligned without this flag",
+    )
 
 
 def add_pulse_argument(parser: argparse.ArgumentParser) -> None:
@@ -208,6 +214,7 @@ def make_predictor(args: argparse.Namespace, window_sec: float | None = None) ->
         breathing=args.breathing,
         pulse=getattr(args, "pulse", "fused"),
         allow_truncated=getattr(args, "allow_truncated", False),
+        align=getattr(args, "align", False),
         # Bars only on a terminal: in logs they are noise, and an error stays one line.
         progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
         log=log,

@@ -11,7 +11,6 @@ file's metadata.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from bigsmall.models.weights import (
     read_toolbox_state_dict,
     save_safetensors,
 )
+from bigsmall.models.weights_record import WeightsRecord, weights_record_from_metadata
 
 #: Bytes read at a time while hashing the source file.
 _HASH_CHUNK_BYTES = 1 << 20
@@ -68,14 +68,16 @@ def convert_checkpoint(
     state = read_toolbox_state_dict(in_path, rename=rename)
     net = create_model(name, **kwargs)
     load_state_dict_strict(net, state, in_path)
-    metadata = {
-        "format": "bigsmall-safetensors-v1",
-        "model": name,
-        "model_kwargs": json.dumps(kwargs, sort_keys=True),
-        "source_file": in_path.name,
-        "source_sha256": _sha256(in_path),
-    }
-    return name, kwargs, save_safetensors(net, out_path, metadata=metadata)
+    record = WeightsRecord(
+        model=name,
+        model_kwargs=dict(kwargs),
+        extra={
+            "format": "bigsmall-safetensors-v1",
+            "source_file": in_path.name,
+            "source_sha256": _sha256(in_path),
+        },
+    )
+    return name, kwargs, save_safetensors(net, out_path, metadata=record.to_metadata())
 
 
 def load_converted(path: str | Path) -> nn.Module:
@@ -88,7 +90,7 @@ def load_converted(path: str | Path) -> nn.Module:
         raise CheckpointError(
             f"{path}: no model name in its metadata; use create_model(NAME, checkpoint_path=...)"
         )
-    kwargs = json.loads(meta.get("model_kwargs") or "{}")
-    model = create_model(meta["model"], **kwargs)
+    record = weights_record_from_metadata(meta, path)
+    model = create_model(record.model, **record.kwargs())
     load_state_dict_strict(model, state, path)
     return model.eval()

@@ -30,10 +30,11 @@ from bigsmall.predict.motion import VerticalMotionTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
-from bigsmall.video.boxes import Box, FaceTracker
-from bigsmall.video.crop import BIG_SIZE_HW
+from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
+from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import HaarCascadeDetector
-from bigsmall.video.inputs import SMALL_SIZE_HW
+from bigsmall.video.framing import BP4D_FRAMING, crop_square_padded, framing_box
+from bigsmall.video.inputs import CROP_MODES, SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
 
 #: Seconds of history kept for normalization and the rates.
@@ -95,6 +96,9 @@ class LiveEstimator:
             (both read together, as ``predict`` does by default).
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
+        crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,
+            ``bp4d`` or ``full``; :attr:`bigsmall.predict.session.ModelSession.crop`), as
+            ``predict`` makes it.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class LiveEstimator:
         window_sec: float = 10.0,
         big_hw: tuple[int, int] = BIG_SIZE_HW,
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
+        crop: str = "face",
     ) -> None:
         if method == MODEL_METHOD and runner is None:
             raise ValueError("method 'bigsmall' needs a runner")
@@ -119,6 +124,9 @@ class LiveEstimator:
         self.breathing = breathing if runner is not None else "motion"
         self.window_sec = window_sec
         self.big_hw, self.small_hw = big_hw, small_hw
+        if crop not in CROP_MODES:
+            raise ConfigError(f"unknown crop {crop!r}; choose one of {', '.join(CROP_MODES)}")
+        self.crop = crop
         size = max(round(BUFFER_SEC * fps), 2)
         self.detector = HaarCascadeDetector()
         self.tracker: FaceTracker | None = None
@@ -145,13 +153,33 @@ class LiveEstimator:
 
     # -- per frame -----------------------------------------------------------------------------
     def _box(self, frame: np.ndarray) -> tuple[Box | None, bool]:
+        """The crop box of ``frame`` under :attr:`crop` (as ``predict`` builds it) and whether
+        a face is tracked."""
         height, width = frame.shape[:2]
-        if self.tracker is None:
-            self.tracker = FaceTracker(width, height, DETECT_EVERY_FRAMES)
+        if self.crop == "full":
+            return Box(0.0, 0.0, float(width), float(height)), True
+        if self.crop == "bp4d":
+            return bp4d_square_box(width, height), True
+        if self.tracker is None:  # "face": the box enlarged 1.5×; a framing: the box itself
+            enlarge = DEFAULT_ENLARGE_COEF if self.crop == "face" else 1.0
+            self.tracker = FaceTracker(width, height, DETECT_EVERY_FRAMES, enlarge)
         if self.tracker.box is None or self.tracker.wants_detection():
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            return self.tracker.update(self.detector.detect_gray(gray, self.tracker.last_face))
-        return self.tracker.update(None)
+            box, face = self.tracker.update(self.detector.detect_gray(gray, self.tracker.last_face))
+        else:
+            box, face = self.tracker.update(None)
+        if self.crop == "bp4d_framing" and box is not None:
+            box = framing_box(box, BP4D_FRAMING)
+        return box, face
+
+    def _crop(self, frame: np.ndarray, box: Box) -> np.ndarray:
+        """The (big_h, big_w, 3) Big frame: a framing is padded where it leaves the frame."""
+        if self.crop == "bp4d_framing":
+            return crop_square_padded(frame, box, self.big_hw)
+        height, width = frame.shape[:2]
+        x0, y0, x1, y1 = box.clip(width, height).to_int()
+        crop = frame[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else frame
+        return cv2.resize(crop, self.big_hw[::-1], interpolation=cv2.INTER_AREA)
 
     def process(self, frame_rgb: np.ndarray) -> LiveStatus | None:
         """Add one (H, W, 3) uint8 RGB frame."""
@@ -159,9 +187,7 @@ class LiveEstimator:
         box, face = self._box(frame_rgb)
         height, width = frame_rgb.shape[:2]
         box = box or Box(0.0, 0.0, float(width), float(height))
-        x0, y0, x1, y1 = box.clip(width, height).to_int()
-        crop = frame_rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else frame_rgb
-        big = cv2.resize(crop, self.big_hw[::-1], interpolation=cv2.INTER_AREA)
+        big = self._crop(frame_rgb, box)
         mean = cv2.mean(big)
         self.rgb.append((mean[0], mean[1], mean[2]))
         self.found.append(face)

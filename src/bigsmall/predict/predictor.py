@@ -41,12 +41,9 @@ from bigsmall.predict.runner import (
     BACKENDS,
     CHUNK_WINDOWS,
     LoadedModel,
-    WindowFn,
-    load_model,
-    make_runner,
     model_info,
-    resolve_backend,
 )
+from bigsmall.predict.session import ModelSession
 from bigsmall.signal.hrv import (
     MIN_BEAT_CONSISTENCY,
     beat_consistency,
@@ -57,7 +54,6 @@ from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.inputs import (
-    CROP_MODES,
     SMALL_SIZE_HW,
     BigSmallInputs,
     build_bigsmall_inputs,
@@ -202,6 +198,9 @@ class Predictor:
             on the face's skin colour) or "model" (its PPG alone). Classic methods ignore it.
         allow_truncated: analyse the frames before the damage of a truncated video instead
             of refusing it.
+        align: landmark-align the Big frames (JAA-Net style, needs the ``align`` extra) even
+            if the weights do not record it; weights trained on aligned inputs (metadata
+            ``align``) are always aligned.
         progress: show progress bars on stderr for long videos.
         log: called with one-line notes (e.g. a one-off ONNX export); ``None``: silent.
 
@@ -223,6 +222,7 @@ class Predictor:
         allow_truncated: bool = False,
         progress: bool = False,
         log: Callable[[str], None] | None = None,
+        align: bool = False,
     ) -> None:
         method = method.lower()
         if method not in METHODS:
@@ -256,10 +256,10 @@ class Predictor:
         self.breathing = breathing
         self.pulse = pulse
         self.allow_truncated = allow_truncated
+        self.align = align
         self.progress = progress
         self.log = log or (lambda _message: None)
-        self._loaded: LoadedModel | None = None
-        self._runners: dict[str, WindowFn] = {}
+        self.session = ModelSession(checkpoint, fold, backend, device, align, self.log)
 
     # -- model ---------------------------------------------------------------------------------
     @property
@@ -268,33 +268,16 @@ class Predictor:
 
     def loaded_model(self) -> LoadedModel:
         """The network (loaded on first use and kept for the next videos)."""
-        if self._loaded is None:
-            self._loaded = load_model(self.checkpoint, self.fold)
-        return self._loaded
+        return self.session.loaded
 
-    def _input_sizes(self) -> tuple[tuple[int, int], tuple[int, int]]:
+    def _input_kwargs(self) -> dict[str, object]:
+        """Sizes, crop and alignment of the inputs (the weights' record says which)."""
         if not self.uses_model:
-            return BIG_SIZE_HW, SMALL_SIZE_HW
-        module = self.loaded_model().module
-        return (module.big_size, module.big_size), (module.small_size, module.small_size)
+            return {"size_hw": BIG_SIZE_HW, "small_hw": SMALL_SIZE_HW, "crop": "face"}
+        return self.session.input_kwargs()
 
     def _crop_mode(self) -> str:
-        """The authors' BP4D+ weights get the framing they learned (``bp4d_framing``), weights
-        that record their training crop (metadata ``crop``) that crop, others the toolbox's
-        enlarged face box."""
-        if not self.uses_model:
-            return "face"
-        loaded = self.loaded_model()
-        if loaded.name == "bigsmall_trio":
-            return "bp4d_framing"
-        return loaded.crop if loaded.crop in CROP_MODES else "face"
-
-    def _runner(self) -> tuple[WindowFn, str]:
-        loaded = self.loaded_model()
-        backend = resolve_backend(self.backend, loaded, self.device)
-        if backend not in self._runners:
-            self._runners[backend] = make_runner(loaded, backend, self.device, self.log)
-        return self._runners[backend], backend
+        return self.session.crop if self.uses_model else "face"
 
     # -- inputs --------------------------------------------------------------------------------
     def _inputs(
@@ -303,13 +286,7 @@ class Predictor:
         notes: list[str] = []
         if isinstance(source, np.ndarray):
             fps = _check_array(source, fps)
-            size_hw, small_hw = self._input_sizes()
-            kwargs = {
-                "size_hw": size_hw,
-                "small_hw": small_hw,
-                "fps": fps,
-                "crop": self._crop_mode(),
-            }
+            kwargs = {"fps": fps, **self._input_kwargs()}
             return build_bigsmall_inputs(_batches(source, fps), **kwargs), notes, "array"
         path = Path(source)
         if not path.exists():
@@ -329,8 +306,7 @@ class Predictor:
             else:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.
-        size_hw, small_hw = self._input_sizes()
-        kwargs = {"size_hw": size_hw, "small_hw": small_hw, "fps": fps, "crop": self._crop_mode()}
+        kwargs = {"fps": fps, **self._input_kwargs()}
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", VideoTruncatedWarning)
@@ -359,14 +335,18 @@ class Predictor:
     # -- per-frame outputs ---------------------------------------------------------------------
     def _model_outputs(self, inputs: BigSmallInputs) -> tuple[dict[str, np.ndarray], str]:
         total = len(inputs)
-        runner, backend = self._runner()
-        n = self.loaded_model().module.n_segment
+        runner, backend = self.session.runner()
+        n = self.session.n_segment
         windows = total // n
         starts = list(range(0, windows * n, n))
         if total % n:
             starts.append(total - n)  # an overlapping last window covers the remainder
         outputs: dict[str, np.ndarray] = {}
-        lut = standardize_table(inputs.big_mean, inputs.big_std)
+        aligned = inputs.aligned
+        if aligned is None:
+            big_frames, lut = inputs.big_uint8, standardize_table(inputs.big_mean, inputs.big_std)
+        else:  # the Big frame of a window: the aligned frame at (or just before) its start
+            big_frames, lut = aligned.frames, standardize_table(aligned.mean, aligned.std)
         bar = None
         if self.progress and total >= PROGRESS_MIN_FRAMES:
             from tqdm import tqdm
@@ -377,7 +357,8 @@ class Predictor:
                 chunk = starts[first : first + CHUNK_WINDOWS]
                 # uint8 → standardized float32 through a 256-entry table: one pass, and the
                 # values equal BigSmallInputs.big_standardized exactly.
-                big_u8 = np.ascontiguousarray(inputs.big_uint8[chunk].transpose(0, 3, 1, 2))
+                rows = chunk if aligned is None else [aligned.index_of(s) for s in chunk]
+                big_u8 = np.ascontiguousarray(big_frames[rows].transpose(0, 3, 1, 2))
                 small = np.concatenate([inputs.small[s : s + n] for s in chunk])
                 result = runner(lut[big_u8], np.ascontiguousarray(small.transpose(0, 3, 1, 2)))
                 for task, values in result.items():
@@ -455,12 +436,9 @@ class Predictor:
                 f"{path}: a still image has no pulse or breathing, and method {self.method!r} "
                 "reads only those; use the bigsmall method for its AUs"
             )
-        size_hw, small_hw = self._input_sizes()
-        frames = STILL_WINDOWS * self.loaded_model().module.n_segment
+        frames = STILL_WINDOWS * self.session.n_segment
         reader = StillImageReader(path, frames, STILL_FPS)  # one-line errors: missing, unreadable
-        inputs = build_bigsmall_inputs(
-            reader, size_hw=size_hw, small_hw=small_hw, fps=STILL_FPS, crop=self._crop_mode()
-        )
+        inputs = build_bigsmall_inputs(reader, fps=STILL_FPS, **self._input_kwargs())
         waves, backend = self._waves(inputs)
         return self._analyse(inputs, waves, [], str(path), frames / STILL_FPS, backend, True)
 
@@ -499,6 +477,12 @@ class Predictor:
                 f"No face was found in {100 * (1 - found):.0f}% of the frames; rates use the "
                 f"longest stretch with a face ({start / fs:.1f}-{stop / fs:.1f} s) and frames "
                 "without a face have empty values."
+            )
+        aligned = inputs.aligned
+        if aligned is not None and not aligned.found.all():
+            warn.append(
+                f"Landmarks were found on {int(aligned.found.sum())} of {len(aligned)} frames the "
+                "network reads; the others were given to it unaligned (a plain face crop)."
             )
         if self.window_sec is None and total / fs < DEFAULT_WINDOW_SEC and not still:
             warn.append(
@@ -548,7 +532,7 @@ class Predictor:
         }
         if self.uses_model:
             quality["pulse_source"] = _PULSE_LABELS[self.pulse]
-        loaded = self._loaded if self.uses_model else None
+        loaded = self.session.loaded if self.uses_model and self.session.is_loaded else None
         return PredictionResult(
             heart_rate_bpm=_round(hr.rate_bpm),
             breathing_rate_bpm=_round(br.rate_bpm),
@@ -559,7 +543,7 @@ class Predictor:
             frame_count=total,
             signal_quality=quality,
             warnings=warn,
-            model=model_info(loaded, self.method, backend),
+            model=model_info(loaded, self.method, backend, aligned),
             method=self.method,
             frames=frames,
             rates=pd.DataFrame({c: rates[c] for c in RATE_COLUMNS}),

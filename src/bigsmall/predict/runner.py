@@ -23,17 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bigsmall.constants import TASKS
 from bigsmall.errors import CheckpointError, ConfigError
 from bigsmall.version import __version__
+
+if TYPE_CHECKING:
+    from bigsmall.models.weights_record import WeightsRecord
 
 #: Backends by name (``auto`` is resolved by :func:`resolve_backend`).
 BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
@@ -89,42 +93,21 @@ class LoadedModel:
     crop: str | None = None
     #: what the weights' makers say about their AUs' reliability (metadata ``au_note``)
     au_note: str | None = None
+    #: landmark alignment the Big input was trained with (metadata ``align``, a JSON object of
+    #: :class:`bigsmall.video.align.AlignSpec` fields), or ``None``
+    align: dict[str, object] | None = None
 
 
-def _metadata(path: Path) -> dict[str, str]:
-    if path.suffix != ".safetensors":
-        return {}
-    from bigsmall.models.weights import read_safetensors_metadata
+def _record(path: Path) -> WeightsRecord:
+    """The weights' self-description; an unreadable file fails with a clear error on load."""
+    from bigsmall.models.weights_record import WeightsRecord, read_weights_record
 
     try:
-        return read_safetensors_metadata(path)
-    except Exception:  # unreadable files fail with a clear error on load
-        return {}
-
-
-#: Largest ``n_segment`` (frames per window) a weights file may name.
-MAX_N_SEGMENT: int = 64
-
-
-def _model_kwargs(path: Path, meta: dict[str, str]) -> dict[str, object]:
-    """The model's keyword arguments recorded in the weights' metadata, checked (one line)."""
-    kwargs: dict[str, object] = {}
-    if "model_kwargs" in meta:
-        try:
-            recorded = json.loads(meta["model_kwargs"])
-        except json.JSONDecodeError:
-            recorded = None
-        if not isinstance(recorded, dict):
-            raise CheckpointError(f"{path}: metadata model_kwargs must be a JSON object")
-        kwargs.update(recorded)
-    if "n_segment" in meta:
-        value = meta["n_segment"]
-        if not value.isdigit() or not 1 <= int(value) <= MAX_N_SEGMENT:
-            raise CheckpointError(
-                f"{path}: metadata n_segment {value!r} is not a whole number 1..{MAX_N_SEGMENT}"
-            )
-        kwargs["n_segment"] = int(value)
-    return kwargs
+        return read_weights_record(path, DEFAULT_MODEL)
+    except CheckpointError:
+        raise
+    except Exception:
+        return WeightsRecord(model=DEFAULT_MODEL)
 
 
 def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedModel:
@@ -149,10 +132,12 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
         from bigsmall.models.official import load_official_trio
 
         trio = load_official_trio(path, fold=fold)
-        return LoadedModel(trio, "bigsmall_trio", f"{label} (fold {fold})", None, False)
-    meta = _metadata(path)
-    kwargs = _model_kwargs(path, meta)
-    name = meta.get("model", DEFAULT_MODEL)
+        # the authors' BP4D+ weights read the framing they learned (bigsmall.video.framing)
+        return LoadedModel(
+            trio, "bigsmall_trio", f"{label} (fold {fold})", None, False, crop="bp4d_framing"
+        )
+    record = _record(path)
+    name, kwargs = record.model, record.kwargs()
     try:
         model = create_model(name, checkpoint_path=path, **kwargs).eval()
     except TypeError as exc:  # a keyword the model does not take
@@ -170,8 +155,9 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
         label,
         path,
         bool(getattr(model, "big_downsample", False)),
-        crop=meta.get("crop"),
-        au_note=meta.get("au_note"),
+        crop=record.crop,
+        au_note=record.au_note,
+        align=record.align,
     )
 
 
@@ -201,6 +187,12 @@ def resolve_backend(backend: str, loaded: LoadedModel, device: str) -> str:
 WindowFn = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
+def _task_arrays(out: Any, convert: Callable[[Any], np.ndarray]) -> dict[str, np.ndarray]:
+    """The task outputs (au, bvp, resp) of a model's output tuple as arrays; other fields (a
+    joint model's landmarks) are training targets, not measurements."""
+    return {t: convert(v) for t, v in out._asdict().items() if t in TASKS and v is not None}
+
+
 def _torch_runner(loaded: LoadedModel, device: str, threads: int | None) -> WindowFn:
     import torch
 
@@ -216,7 +208,7 @@ def _torch_runner(loaded: LoadedModel, device: str, threads: int | None) -> Wind
 
         def run(big_first: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
             out = fast(torch.from_numpy(big_first), torch.from_numpy(small))
-            return {k: v.numpy() for k, v in out._asdict().items() if v is not None}
+            return _task_arrays(out, lambda v: v.numpy())
 
         return run
     try:
@@ -235,7 +227,7 @@ def _torch_runner(loaded: LoadedModel, device: str, threads: int | None) -> Wind
                 torch.from_numpy(small).to(device),
                 chunk_windows=PLAIN_CHUNK_WINDOWS,
             )
-        return {k: v.float().cpu().numpy() for k, v in out._asdict().items() if v is not None}
+        return _task_arrays(out, lambda v: v.float().cpu().numpy())
 
     return run_plain
 
@@ -253,7 +245,7 @@ def _onnx_runner(loaded: LoadedModel, log: Callable[[str], None], threads: int |
 
     def run(big_first: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
         out = model(big_first, small)
-        return {k: np.asarray(v) for k, v in out._asdict().items() if v is not None}
+        return _task_arrays(out, np.asarray)
 
     return run
 
@@ -290,8 +282,11 @@ def make_runner(
     return _torch_runner(loaded, device, threads)
 
 
-def model_info(loaded: LoadedModel | None, method: str, backend: str | None) -> dict[str, object]:
-    """The ``model`` entry of ``summary.json``."""
+def model_info(
+    loaded: LoadedModel | None, method: str, backend: str | None, aligned: Any = None
+) -> dict[str, object]:
+    """The ``model`` entry of ``summary.json`` (``aligned``: the clip's
+    :class:`~bigsmall.video.aligned_big.AlignedBig`, if its Big frames were aligned)."""
     if loaded is None:
         return {"name": method, "weights": None, "version": __version__, "backend": None}
     info: dict[str, object] = {
@@ -302,4 +297,6 @@ def model_info(loaded: LoadedModel | None, method: str, backend: str | None) -> 
     }
     if loaded.au_note:
         info["au_note"] = loaded.au_note
+    if aligned is not None:
+        info["aligned_big_frames"] = f"{int(aligned.found.sum())} of {len(aligned)}"
     return info

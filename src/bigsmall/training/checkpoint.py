@@ -20,6 +20,7 @@ from torch import nn
 
 from bigsmall.errors import CheckpointError
 from bigsmall.models.weights import read_safetensors, save_safetensors
+from bigsmall.models.weights_record import record_from_experiment
 from bigsmall.output_dir import write_json_atomic
 
 
@@ -43,9 +44,16 @@ def save_checkpoint(
     loss_fn: nn.Module,
     info: Mapping[str, Any],
 ) -> Path:
-    """Save model, optimizer and loss state plus ``info`` (epoch, metrics, settings)."""
+    """Save model, optimizer and loss state plus ``info`` (epoch, metrics, settings).
+
+    The weights carry their :class:`~bigsmall.models.weights_record.WeightsRecord` (model,
+    arguments, N, crop, alignment, data) made from ``info["config"]`` when it is given, so
+    that ``predict`` runs them on the inputs they were trained on.
+    """
     stem = Path(stem)
-    save_safetensors(model, stem.with_suffix(".safetensors"))
+    config = info.get("config")
+    metadata = record_from_experiment(config).to_metadata() if config else None
+    save_safetensors(model, stem.with_suffix(".safetensors"), metadata=metadata)
     tensors, optim_meta = _optimizer_tensors(optimizer)
     for name, value in loss_fn.state_dict().items():
         tensors[f"loss.{name}"] = value

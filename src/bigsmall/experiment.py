@@ -23,7 +23,7 @@ import torch
 import yaml
 
 from bigsmall.config import DataConfig, ExperimentConfig
-from bigsmall.constants import BP4D_AU_POS_WEIGHT
+from bigsmall.constants import BP4D_AU_POS_WEIGHT, TASKS
 from bigsmall.data.cache import preprocess_dataset, write_fold_split
 from bigsmall.data.dataset import WindowDataset, fold_recording_ids
 from bigsmall.errors import ConfigError
@@ -260,6 +260,7 @@ def build_loss(cfg: ExperimentConfig, train_set: WindowDataset, n_au: int) -> Mu
         pos_weight,
         uncertainty=cfg.train.gradient_method == "uncertainty",
         au_distill_weight=cfg.train.au_distill_weight,
+        landmark_weight=cfg.train.landmark_weight,
     )
 
 
@@ -537,6 +538,16 @@ def dry_run(cfg: ExperimentConfig) -> dict[str, Any]:
     summary["parameters"] = sum(p.numel() for p in model.parameters())
     summary["outputs"] = {
         task: None if out is None else tuple(out.shape)
-        for task, out in zip(("au", "bvp", "resp"), outputs, strict=True)
+        for task, out in outputs._asdict().items()
+        if task in TASKS
     }
+    if cfg.preprocess.align:
+        from bigsmall.video.landmarks import landmarks_available
+
+        summary["align"] = (
+            "Big frames landmark-aligned (the align extra is installed)"
+            if landmarks_available()
+            else "Big frames landmark-aligned: install the extra before preprocessing "
+            "(pip install 'bigsmall[align]')"
+        )
     return summary

@@ -172,3 +172,44 @@ def test_other_config_other_cache_and_fold_split(
     ]
     assert len(split["test"]) in (1, 2) and not set(split["train"]) & set(split["test"])
     assert (copy / "fold1.json").is_file()
+
+
+def test_aligned_cache_stores_aligned_big_frames_and_landmarks(
+    dataset: Path, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``preprocess.align``: the cached Big frames are the aligned ones (one in N, with their
+    own statistics), their landmarks ride along (NaN where none were found), Small is as
+    without alignment, the cache key differs, and batches carry the landmarks."""
+    import bigsmall.video.align as align_module
+    from bigsmall.data.dataset import WindowDataset
+
+    class FakeAligner:  # an even call finds no landmarks
+        def __init__(self, spec: object, box_enlarge: float = 1.0) -> None:
+            self.side, self.calls = spec.out_side, 0
+
+        def __call__(self, rgb: np.ndarray, box: object) -> object:
+            self.calls += 1
+            if self.calls % 2 == 0:
+                return None
+            points = np.tile(np.float32([[0.25, 0.75]]) * self.side, (49, 1))
+            image = np.full((self.side, self.side, 3), 50, np.uint8)
+            return align_module.AlignedFace(image, points, np.eye(2, 3))
+
+    monkeypatch.setattr(align_module, "FaceAligner", FakeAligner)
+    cfg = PreprocessConfig(align=True)
+    summary = preprocess_dataset("folder", dataset, tmp_path, cfg, progress=False)
+    assert summary.n_done == N_GOOD and summary.cache_dir.name != reference.name
+    rec = summary.cache_dir / "rec" / "S001__S001_T1"
+    big = np.load(rec / "big.npy")
+    landmarks = np.load(rec / "landmarks.npy")
+    assert big.shape == (40, 3, 144, 144) and landmarks.shape == (40, 49, 2)
+    assert (big[0::2] == 50).all() and not (big[1::2] == 50).all()  # aligned / plain crop
+    np.testing.assert_array_equal(landmarks[0::2], np.broadcast_to([0.25, 0.75], (20, 49, 2)))
+    assert np.isnan(landmarks[1::2]).all()
+    small_plain = np.load(reference / "rec" / "S001__S001_T1" / "small.npy")
+    np.testing.assert_array_equal(np.load(rec / "small.npy"), small_plain)
+    meta = load_manifest(summary.cache_dir)["config"]
+    assert meta["align"] is True
+    item = WindowDataset(summary.cache_dir)[1]
+    assert item["big"].shape == (1, 3, 144, 144) and item["landmarks"].shape == (1, 49, 2)
+    assert np.isnan(item["landmarks"].numpy()).all()  # window 1's Big frame had none

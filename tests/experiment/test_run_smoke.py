@@ -64,3 +64,44 @@ def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             au_weight * epoch["loss_au"] + epoch["loss_bvp"] + epoch["loss_resp"]
         )
     assert "Method" in (run / "results.md").read_text()
+
+
+PP_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "synthetic_bigsmall_pp.yaml"
+
+
+@pytest.mark.timeout(240)
+def test_run_bigsmall_pp_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BigSmall++ (the real network, 176×176 Big) trains one epoch and is evaluated."""
+    monkeypatch.setenv("BIGSMALL_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("BIGSMALL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("BIGSMALL_RUNS", str(tmp_path / "runs"))
+    overrides = [
+        "data.synthesize.subjects=2",
+        "data.synthesize.seconds=4",
+        "data.synthesize.fps=15",
+        "data.synthesize.width=160",
+        "data.synthesize.height=120",
+        "data.folds=2",
+        "train.epochs=1",
+        "train.warmup_epochs=0",
+        "train.batch_size=4",
+    ]
+    args = ["run", str(PP_CONFIG), "--workers", "1"]
+    for item in overrides:
+        args += ["--set", item]
+    assert main(args) == 0
+    run = tmp_path / "runs" / "synthetic_bigsmall_pp" / "fold1"
+    rows = list(csv.DictReader((run / "results.csv").open()))
+    assert rows[0]["method"] == "bigsmall_pp"
+    assert float(rows[0]["hr_mae"]) >= 0 and float(rows[0]["au_f1"]) >= 0
+    (epoch,) = [
+        {k: float(v) for k, v in e.items()} for e in csv.DictReader((run / "metrics.csv").open())
+    ]
+    assert epoch["loss_au"] > 0 and epoch["loss_bvp"] > 0 and epoch["loss_resp"] > 0
+    assert epoch["loss"] == pytest.approx(
+        2.0 * epoch["loss_au"] + epoch["loss_bvp"] + epoch["loss_resp"]
+    )
+    from bigsmall.models.weights_record import read_weights_record
+
+    record = read_weights_record(run / "checkpoints" / "last.safetensors")
+    assert record.model == "bigsmall_pp" and record.n_segment == 3

@@ -126,3 +126,13 @@ def test_profile_lists_the_models_and_a_third_of_jaa() -> None:
     assert pp.macs_per_frame == pytest.approx(2_927_266_848)
     # paper: BigSmall++ needs about a third of JÂA-Net's compute at N = 3 (measured: 0.334)
     assert pp.macs_per_frame / jaa.macs_per_frame == pytest.approx(0.334, abs=0.002)
+
+
+def test_disfa_aus_by_count() -> None:
+    """``n_au=8`` (the DISFA configs' argument) means DISFA's 8 AUs, as for JAA-Net."""
+    from bigsmall.constants import DISFA_AU_NAMES
+    from bigsmall.models import create_model
+
+    model = create_model("bigsmall_pp", n_au=8)
+    assert model.au_names == DISFA_AU_NAMES
+    assert model.au_fc2.out_features == 8

@@ -209,7 +209,17 @@ def write_recording(rec_root: Path, prep: Any, cfg: PreprocessConfig) -> dict[st
 
     step = n_seg if cfg.big_frames == "first" else 1
     big_index = np.arange(0, n_used, step, dtype=np.int64)
-    shape = _save_big(tmp / "big.npy", prep.inputs.big_uint8, big_index)
+    aligned = prep.inputs.aligned
+    big_frames, big_mean, big_std = prep.inputs.big_uint8, prep.inputs.big_mean, prep.inputs.big_std
+    if aligned is not None:  # the network's Big input: the aligned frames, and their landmarks
+        if step % aligned.stride:
+            raise ValueError(f"aligned every {aligned.stride} frames, Big needs every {step}")
+        big_index //= aligned.stride
+        big_frames, big_mean, big_std = aligned.frames, aligned.mean, aligned.std
+        landmarks = np.ascontiguousarray(aligned.landmarks[big_index], np.float32)
+        np.save(tmp / "landmarks.npy", landmarks)
+        files["landmarks"] = {"shape": list(landmarks.shape), "dtype": "float32"}
+    shape = _save_big(tmp / "big.npy", big_frames, big_index)
     files["big"] = {"shape": list(shape), "dtype": "uint8"}
     arrays: dict[str, np.ndarray | None] = {
         "small": np.ascontiguousarray(
@@ -238,8 +248,8 @@ def write_recording(rec_root: Path, prep: Any, cfg: PreprocessConfig) -> dict[st
         "n_windows": int(n_win),
         "n_segment": n_seg,
         "big_frames": cfg.big_frames,
-        "big_mean": float(prep.inputs.big_mean),
-        "big_std": float(prep.inputs.big_std),
+        "big_mean": float(big_mean),
+        "big_std": float(big_std),
         "au_names": list(cfg.au_names),
         "bvp_kind": prep.bvp_kind,
         "bvp_eval_kind": prep.bvp_eval_kind,
@@ -251,6 +261,8 @@ def write_recording(rec_root: Path, prep: Any, cfg: PreprocessConfig) -> dict[st
         "float32_bytes": float32_equivalent_bytes(n_used, cfg),
         **prep.meta,
     }
+    if aligned is not None:
+        meta["aligned_fraction"] = float(np.mean(aligned.found[big_index]))
     meta["bytes"] = directory_bytes(tmp)  # arrays only; meta.json itself is tiny
     write_json_atomic(tmp / META_FILE, meta)
     try:

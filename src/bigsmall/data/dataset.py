@@ -43,7 +43,7 @@ from bigsmall.data.cache import META_FILE, REC_DIR, load_manifest
 from bigsmall.errors import ConfigError, DatasetError
 from bigsmall.video.normalize import standardize_table
 
-_LABEL_FILES = ("small", "au", "bvp", "resp", "bvp_eval", "resp_eval", "rgb")
+_LABEL_FILES = ("small", "au", "bvp", "resp", "bvp_eval", "resp_eval", "rgb", "landmarks")
 
 
 @dataclass
@@ -163,11 +163,12 @@ class WindowDataset(Dataset):
         n = self.n_segment
         frames = slice(w * n, (w + 1) * n)
         if self._stored_first:
-            big_u8 = arrays["big"][w : w + 1]
+            big_rows: slice = slice(w, w + 1)
         elif self.big_frames == "first":
-            big_u8 = arrays["big"][w * n : w * n + 1]
+            big_rows = slice(w * n, w * n + 1)
         else:
-            big_u8 = arrays["big"][frames]
+            big_rows = frames
+        big_u8 = arrays["big"][big_rows]
         item = {
             "big": torch.from_numpy(self._luts[r][big_u8]),
             "small": torch.from_numpy(np.asarray(arrays["small"][frames], np.float32)),
@@ -178,6 +179,8 @@ class WindowDataset(Dataset):
             values = arrays[name][frames] if present else np.zeros(n, np.float32)
             item[name] = torch.from_numpy(np.array(values, np.float32))
             item[f"{name}_mask"] = torch.tensor(present)
+        if "landmarks" in arrays:  # (Nb, L, 2) of the Big frames given, NaN where none found
+            item["landmarks"] = torch.from_numpy(np.array(arrays["landmarks"][big_rows]))
         return item
 
     # ------------------------------------------------------------------ evaluation

@@ -88,6 +88,10 @@ class PreprocessConfig:
         au_names: AU columns of the ``au`` label, in model order.
         frame_mismatch_tolerance_sec: largest accepted difference between the decoded frame
             count and the labels' length.
+        align: Big frames landmark-aligned as JAA-Net / JÂA-Net (Shao et al., ECCV 2018, IJCV
+            2021) and the paper's † rows: similarity to a 49-point template, 200×200, centre
+            176×176, resized to ``big_size`` (needs the ``align`` extra). Only the frames the
+            network reads are aligned; the Small branch keeps the face crop.
     """
 
     n_segment: int = DEFAULT_N_SEGMENT
@@ -101,6 +105,7 @@ class PreprocessConfig:
     bvp_label: str = "auto"
     au_names: tuple[str, ...] = AU_NAMES
     frame_mismatch_tolerance_sec: float = DEFAULT_FRAME_MISMATCH_TOLERANCE_SEC
+    align: bool = False
 
     def __post_init__(self) -> None:
         checks = (
@@ -110,6 +115,10 @@ class PreprocessConfig:
             (self.bvp_label in BVP_LABEL_OPTIONS, f"bvp_label must be one of {BVP_LABEL_OPTIONS}"),
             (self.every_k_frames >= 1, "every_k_frames must be >= 1"),
             (self.frame_mismatch_tolerance_sec >= 0, "frame_mismatch_tolerance_sec must be >= 0"),
+            (
+                not self.align or self.big_size[0] == self.big_size[1],
+                f"align needs a square big_size, got {tuple(self.big_size)}",
+            ),
         )
         for ok, message in checks:
             if not ok:
@@ -247,6 +256,21 @@ def crop_mode(cfg: PreprocessConfig, rec: Recording) -> str:
     return _CROP_BY_RECORDING[rec.crop] if cfg.crop == "auto" else cfg.crop
 
 
+def align_arguments(cfg: PreprocessConfig) -> dict[str, Any]:
+    """:func:`build_bigsmall_inputs` arguments that align ``cfg``'s Big frames (none if off)."""
+    if not cfg.align:
+        return {}
+    from bigsmall.video.align import AlignSpec, FaceAligner
+
+    side = int(cfg.big_size[0])
+    return {
+        # the face crop's box is the tracked face enlarged by enlarge_coef
+        "align": FaceAligner(AlignSpec(out=side), box_enlarge=cfg.enlarge_coef),
+        "align_side": side,
+        "align_stride": cfg.n_segment if cfg.big_frames == "first" else 1,
+    }
+
+
 def decode_inputs(rec: Recording, cfg: PreprocessConfig, decode_threads: int = 0) -> BigSmallInputs:
     """Decode ``rec``'s frames once into :class:`BigSmallInputs`; bad video → RecordingError.
 
@@ -265,6 +289,7 @@ def decode_inputs(rec: Recording, cfg: PreprocessConfig, decode_threads: int = 0
             size_hw=cfg.big_size,
             small_hw=cfg.small_size,
             fps=fps,
+            **align_arguments(cfg),
         )
     except NoFaceError as exc:
         raise _issue(rec, f"no face: {exc}") from exc

@@ -35,9 +35,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from bigsmall.constants import AU_NAMES, TASKS
+from bigsmall.constants import TASKS
 from bigsmall.models.bigsmall import BigSmall, BigSmallOutput
-from bigsmall.models.jaa_blocks import JAABackbone, JAAFeatures
+from bigsmall.models.jaa_blocks import JAABackbone, JAAFeatures, resolve_au_names
 from bigsmall.models.jaa_net import JAA_V2_ATTENTION
 from bigsmall.models.registry import register_model
 
@@ -51,7 +51,8 @@ class BigSmallPP(BigSmall):
         small_size: side of the Small input (9).
         small_channels: Small convolution channels; the last is the fused channel count.
         hidden: width of each task head's hidden layer.
-        au_names: AUs of the attention maps and of the AU head (BP4D+'s 12).
+        au_names: AUs of the attention maps and of the AU head (default BP4D+'s 12).
+        n_au: number of AUs when ``au_names`` is not given (12 → BP4D+'s, 8 → DISFA's).
         n_segment: frames per window N (3).
         shift: temporal shift of the Small branch ("wtsm").
         tasks: heads to build.
@@ -65,12 +66,14 @@ class BigSmallPP(BigSmall):
         small_size: int = 9,
         small_channels: Sequence[int] = (32, 32, 32, 64),
         hidden: int = 128,
-        au_names: Sequence[str] = AU_NAMES,
+        au_names: Sequence[str] | None = None,
+        n_au: int | None = None,
         n_segment: int = 3,
         shift: str = "wtsm",
         tasks: Sequence[str] = TASKS,
         **backbone: Any,
     ) -> None:
+        au_names = resolve_au_names(au_names, n_au)
         super().__init__(
             in_channels=in_channels,
             big_size=big_size,

@@ -15,7 +15,7 @@ run, medians of ``--repeats``:
 * live: :class:`bigsmall.predict.live.LiveEstimator` over the same clip frame by frame, pinned
   to one core (a subprocess with CPU affinity {0}, one model thread), for POS and BigSmall.
 
-Targets (issue 7): end-to-end ≥ 300 frames/s (10× real time) and ≥ 0.75 × 1/(1/decode +
+Targets: end-to-end ≥ 300 frames/s (10× real time) and ≥ 0.75 × 1/(1/decode +
 1/model_best); live ≥ 150 frames/s on one core.
 
     .venv/bin/python benchmarks/predict_throughput.py [--video clip.mp4] [--repeats 3]

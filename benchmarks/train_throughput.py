@@ -8,7 +8,7 @@ backward, AdamW step) for ``--steps`` steps of ``--batch`` windows:
 * in memory: the same number of batches taken once from the dataset and kept as tensors → step.
 
 Prints windows/s of each (median of ``--repeats`` interleaved rounds) and their ratio; the
-target (issue 5) is data path ≥ 0.8 × in memory. First, the in-memory rate is also taken with
+target is data path ≥ 0.8 × in memory. First, the in-memory rate is also taken with
 glibc's default ``malloc`` settings, before :func:`bigsmall.training.allocator.keep_freed_memory`
 (which ``bigsmall run`` applies) is switched on for the rest of the run. Uses an existing cache
 (``--cache``) or generates a small synthetic dataset and preprocesses it first.

@@ -23,8 +23,8 @@ import torch
 from bigsmall.config import load_config
 from bigsmall.data.dataset import WindowDataset
 from bigsmall.errors import ConfigError
+from bigsmall.evaluation.inference import predict_dataset
 from bigsmall.evaluation.metrics import au_metrics, roc_auc
-from bigsmall.evaluation.predict import predict_dataset
 from bigsmall.experiment import build_model, preprocess, split_ids
 from bigsmall.models.weights import read_safetensors
 from bigsmall.training.allocator import keep_freed_memory

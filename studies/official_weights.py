@@ -58,7 +58,7 @@ def _nchw(x: np.ndarray) -> torch.Tensor:
 
 
 def _inputs(frames: np.ndarray, faces: list[Box], n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    crops = crop_framed_frames(uint8_to_unit_float(frames), faces, FRAMINGS["bp4d"])
+    crops = crop_framed_frames(uint8_to_unit_float(frames), faces, FRAMINGS["bp4d_framing"])
     big = standardize_frames(crops).astype(np.float32)
     diff = diff_normalize_frames(crops).astype(np.float32)
     small = np.stack([cv2.resize(d, SMALL_HW[::-1], interpolation=cv2.INTER_AREA) for d in diff])

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from bigsmall.errors import ConfigError
-from bigsmall.output_dir import MARKER, atomic_dir, check_out_dir, is_own_output
+from bigsmall.output_dir import (
+    MARKER,
+    atomic_dir,
+    check_out_dir,
+    is_own_output,
+    write_json_atomic,
+)
 
 
 def _write(out: Path, text: str, overwrite: bool = False, inputs: tuple = ()) -> None:
@@ -88,3 +94,12 @@ def test_unwritable_place_is_refused_before_any_work(
     monkeypatch.setattr(os, "access", lambda path, mode: False)
     with pytest.raises(ConfigError, match="cannot write there"):
         check_out_dir(tmp_path / "new" / "run")
+
+
+def test_write_json_atomic_strict_or_stringified(tmp_path: Path) -> None:
+    target = tmp_path / "a.json"
+    write_json_atomic(target, {"b": 1, "a": tmp_path})
+    assert target.read_text() == f'{{\n  "a": "{tmp_path}",\n  "b": 1\n}}\n'
+    with pytest.raises(TypeError):
+        write_json_atomic(target, {"a": tmp_path}, default=None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]  # no temporary left

@@ -1,4 +1,8 @@
-"""Names and bands shared by every layer (standard library only)."""
+"""Names and bands shared by every layer (standard library only).
+
+Also the vocabularies of the library's options (the layer named beside each checks them; the
+command line offers them as ``choices`` without importing that layer, so ``--help`` stays fast).
+"""
 
 from __future__ import annotations
 
@@ -63,3 +67,39 @@ MIRROR_49: tuple[int, ...] = (
 #: The two eyes of the 49-point order (image left: 68-points 36–41; image right: 42–47); their
 #: centres give the inter-ocular distance.
 EYES_49: tuple[tuple[int, ...], tuple[int, ...]] = (tuple(range(19, 25)), tuple(range(25, 31)))
+
+# -- option vocabularies (checked by the layer named, offered by the command line) ---------------
+#: ``bigsmall.data.pipeline.PreprocessConfig.big_frames``: only the frame Big uses per window,
+#: or every frame.
+BIG_FRAME_MODES: tuple[str, ...] = ("first", "all")
+#: ``bigsmall.data.pipeline.PreprocessConfig.bvp_label``: ``auto`` = POS pseudo-PPG where the
+#: recorded pulse is a blood-pressure wave (BP4D+), else the recorded pulse.
+BVP_LABEL_OPTIONS: tuple[str, ...] = ("auto", "recorded", "pseudo_pos")
+#: Training devices (:func:`bigsmall.training.distributed.resolve_device`).
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+#: Temporal shifts of a Small branch (:func:`bigsmall.models.layers.make_shift`).
+SHIFTS: tuple[str, ...] = ("wtsm", "tsm", "none")
+#: Subject folds of the authors' released weights (:mod:`bigsmall.models.official`).
+OFFICIAL_FOLDS: tuple[int, ...] = (1, 2, 3)
+#: Whose Small convolutions :func:`bigsmall.models.official.bigsmall_from_trio` keeps.
+TRIO_SMALL_SOURCES: tuple[str, ...] = ("heart", "resp")
+#: Multiply-accumulate counting conventions (:data:`bigsmall.models.profile.CONVENTIONS`).
+MAC_CONVENTIONS: tuple[str, ...] = ("thop", "matmul")
+#: ``bigsmall.predict`` methods: the network, then the classic rPPG methods of
+#: :data:`bigsmall.signal.rppg.METHODS` (:data:`bigsmall.predict.METHODS`).
+PREDICT_METHODS: tuple[str, ...] = (
+    "bigsmall",
+    "chrom",
+    "green",
+    "ica",
+    "lgi",
+    "omit",
+    "pbv",
+    "pos",
+)
+#: Backends that run the network (:func:`bigsmall.predict.runner.resolve_backend`).
+BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
+#: How the predictor reads the heart rate (:class:`bigsmall.predict.Predictor`).
+PULSE_SOURCES: tuple[str, ...] = ("fused", "model")
+#: Where the predictor's breathing rate comes from (:class:`bigsmall.predict.Predictor`).
+BREATHING_SOURCES: tuple[str, ...] = ("model", "motion", "fused")

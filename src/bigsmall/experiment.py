@@ -33,7 +33,7 @@ from bigsmall.evaluation.evaluate import (
     evaluate_outputs,
     trivial_au_results,
 )
-from bigsmall.evaluation.predict import predict_dataset
+from bigsmall.evaluation.inference import predict_dataset
 from bigsmall.evaluation.report import (
     bland_altman_plot,
     csv_text,

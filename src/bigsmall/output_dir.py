@@ -21,9 +21,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bigsmall.errors import BigSmallError, ConfigError
 from bigsmall.version import __version__
@@ -60,9 +61,18 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_json_atomic(path: Path, obj: object) -> None:
-    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+def write_json_atomic(
+    path: Path, obj: object, *, default: Callable[[Any], Any] | None = str
+) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically.
+
+    Values JSON has no type for are written as ``default(value)`` (their ``str``);
+    ``default=None`` makes them a ``TypeError`` instead. The temporary's name is unique
+    (:func:`atomic_temp`), so several processes, on one machine or several sharing the folder,
+    may write the same file at once: each write lands whole and the last one stays.
+    """
+    text = json.dumps(obj, indent=2, sort_keys=True, default=default)
+    write_text_atomic(path, text + "\n")
 
 
 def is_own_output(path: str | Path) -> bool:

@@ -13,10 +13,8 @@ import pandas as pd
 import pytest
 
 from bigsmall.cli import main
-from bigsmall.cli.predict import METHOD_CHOICES, PULSE_CHOICES
-from bigsmall.predict import METHODS, SUMMARY_KEYS
+from bigsmall.predict import SUMMARY_KEYS
 from bigsmall.predict.outputs import COMBINED_COLUMNS
-from bigsmall.predict.predictor import PULSE_SOURCES
 from bigsmall.video.writer import VideoWriter
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,11 +54,6 @@ def _assert_one_line_error(code: int, err: str, out_dir: Path) -> None:
     assert not list(out_dir.parent.glob(f".{out_dir.name}.tmp*"))
 
 
-def test_method_choices_match_library() -> None:
-    assert set(METHOD_CHOICES) == set(METHODS)
-    assert set(PULSE_CHOICES) == set(PULSE_SOURCES)
-
-
 def test_predict_writes_all_outputs(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,14 +72,14 @@ def test_predict_writes_all_outputs(
     assert summary["signal_quality"]["breathing_quality"] == "too short"
     rates = pd.read_csv(out / "rates.csv")
     assert len(rates) == 2  # 6 s, 5 s windows every 1 s
-    assert rates["breathing_rate_bpm"].isna().all()  # as the summary: 6 s < 20 s (issue 18 #3)
+    assert rates["breathing_rate_bpm"].isna().all()  # as the summary: 6 s < 20 s
     assert rates["breathing_snr_db"].isna().all()
     assert len(pd.read_csv(out / "signals.csv")) == 180
     assert {p.name for p in out.iterdir()} >= {"report.png", "report.html"}
 
 
 def test_short_clip_says_too_short(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 18 #2/#3: a 4 s clip is "too short" for either rate, in the console, the summary
+    """A 4 s clip is "too short" for either rate, in the console, the summary
     and every window of rates.csv alike."""
     from bigsmall.predict.demo_video import make_demo_video
 
@@ -107,7 +100,7 @@ def test_short_clip_says_too_short(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_photos_give_their_aus(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 18 #9: a photo, or a folder of photos, gives AUs per image and no rates, with one
+    """A photo, or a folder of photos, gives AUs per image and no rates, with one
     line saying why; a classic rPPG method refuses a photo in one line."""
     import cv2
 
@@ -144,7 +137,7 @@ def test_photos_give_their_aus(
 def test_overwrite_replaces_only_bigsmall_folders(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
-    """Issue 18 #10: --overwrite never removes a document, the input video or the current
+    """--overwrite never removes a document, the input video or the current
     folder; it replaces a folder an earlier run wrote."""
     work = tmp_path / "work"
     work.mkdir()
@@ -332,7 +325,7 @@ def test_demo_runs_and_prints_truth(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed")
 def test_html_report_renders_in_chromium(face_clip: Path, tmp_path: Path, capsys) -> None:
-    """Issue 18 #6: readable rows (no raw JSON), AU names, rendered by headless Chromium."""
+    """Readable rows (no raw JSON), AU names, rendered by headless Chromium."""
     out = tmp_path / "out"
     assert main(["predict", str(face_clip), "--out", str(out)]) == 0
     capsys.readouterr()
@@ -418,7 +411,7 @@ def test_partly_truncated_video_and_allow_truncated(
     summary = json.loads((out / "summary.json").read_text())
     assert 60 < summary["frames"] < 170
     assert any("truncated" in w for w in summary["warnings"])
-    # live on the same file shows what it read, then says it broke off (issue 18 #17)
+    # live on the same file shows what it read, then says it broke off
     code, stdout, err = _run(["live", "--video", str(cut), "--method", "pos"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "truncated" in err
     assert stdout.strip().splitlines()[0].startswith("t=")
@@ -436,7 +429,7 @@ def test_live_camera_missing_is_one_line(capfd: pytest.CaptureFixture[str]) -> N
 def test_live_and_predict_agree_on_one_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 18 #4: on the same 24 s face video, live (default weights, fused breathing as
+    """On the same 24 s face video, live (default weights, fused breathing as
     predict) ends with predict's breathing rate, a heart rate within 2 bpm, the same AUs."""
     from bigsmall.predict.demo_video import make_demo_video
 

@@ -45,7 +45,7 @@ def test_export_rejects_bad_suffix_and_checkpoint(tmp_path: Path) -> None:
 def test_export_defaults_to_the_shipped_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 18 #1: no --checkpoint exports what predict runs (not random weights), readable."""
+    """No --checkpoint exports what predict runs (not random weights), readable."""
     import numpy as np
 
     from bigsmall.models.onnx_runtime import OnnxModel
@@ -71,7 +71,7 @@ def test_export_defaults_to_the_shipped_weights(
 def test_exported_weights_reproduce_predict_on_a_clip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 18 #1: ONNX Runtime on the file `bigsmall export` writes gives predict's own AU
+    """ONNX Runtime on the file `bigsmall export` writes gives predict's own AU
     probabilities on a face video (the real ``single_face.mp4`` where ``../shared`` is
     present, else a generated face), prepared as predict prepares it."""
     import numpy as np

@@ -33,7 +33,7 @@ def test_au_subset_recording_values(bp4d_root: Path) -> None:
     assert not report.issues
     assert [r.id for r in recordings] == ["F001_T1", "F003_T7", "M002_T6"]
     rec = recordings[0]
-    assert rec.subject == "F001" and rec.crop == "bp4d_square" and rec.source == "bp4d_plus"
+    assert rec.subject == "F001" and rec.crop == "bp4d" and rec.source == "bp4d_plus"
     assert rec.video.kind == "frame_zip" and rec.video.member_prefix == "F001/T1/"
     assert rec.video.fps == rec.fs == 25.0
     assert rec.video.frame_range == (10, 90)  # AU-coded frames 11..90 (1-based)

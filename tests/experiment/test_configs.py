@@ -101,7 +101,7 @@ def test_bad_value_and_missing_env(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     ],
 )
 def test_config_values_checked_at_load(tmp_path: Path, text: str, message: str) -> None:
-    """Issue 18 #15: caught by load (so by --dry-run), before any preprocessing or training."""
+    """Caught by load (so by --dry-run), before any preprocessing or training."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: x\n{text}\n")
     with pytest.raises(ConfigError, match=message) as info:

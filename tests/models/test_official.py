@@ -221,7 +221,7 @@ def test_big_au_sees_smile_at_bp4d_framing(official_weights_dir: Path, faces_dir
         model = load_official("big_au", official_weights_dir, fold=fold, n_segment=1)
         with torch.no_grad():
             p = torch.sigmoid(model(big, None).au)[:, smile]
-        bp4d.append(float(p[list(FRAMINGS).index("bp4d")].mean()))
+        bp4d.append(float(p[list(FRAMINGS).index("bp4d_framing")].mean()))
         toolbox.append(float(p[list(FRAMINGS).index("toolbox")].mean()))
     # measured: bp4d 1.00 / 0.79 / 0.65 per fold, toolbox framing 0.19 / 0.01 / 0.01
     assert np.mean(bp4d) > 0.6 and min(bp4d) > 0.5, bp4d

@@ -65,7 +65,7 @@ def test_pickled_code_is_refused(tmp_path: Path) -> None:
     torch.save({"big_conv1.weight": torch.zeros(1), "obj": argparse.Namespace(x=1)}, path)
     with pytest.raises(CheckpointError, match=r"evil\.pth") as info:
         read_toolbox_state_dict(path)
-    assert "weights_only" not in str(info.value)  # never advise the unsafe load (issue 18 #18)
+    assert "weights_only" not in str(info.value)  # never advise the unsafe load
     assert "\n" not in str(info.value)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from bigsmall.predict import analysis
+from bigsmall.signal import simulate_ppg, simulate_respiration
 
 FS = 30.0
 
@@ -55,6 +56,22 @@ def test_rates_over_time_columns_and_invalid_windows() -> None:
     late = cols["heart_rate_bpm"][cols["time_s"] > 25.0 - 1e-9]
     assert np.all(np.isnan(late))
     assert np.all(np.isnan(cols["breathing_rate_bpm"]))
+
+
+def test_rates_over_time_tracks_a_known_step_change() -> None:
+    """Simulated truth: 60 then 100 beats per minute (60 s each), breathing at 15 per minute."""
+    ppg = np.concatenate(
+        [simulate_ppg(60.0, FS, 60.0, seed=1), simulate_ppg(60.0, FS, 100.0, seed=2)]
+    )
+    resp = simulate_respiration(120.0, FS, 15.0, seed=0)
+    pulse = analysis.prepare(ppg, FS, "heart", False)
+    breathing = analysis.prepare(resp, FS, "breathing", False)
+    cols = analysis.rates_over_time(pulse, breathing, np.ones(ppg.size, bool), FS, 20.0)
+    times, hr = cols["time_s"], cols["heart_rate_bpm"]
+    assert times[0] == 10.0 and np.allclose(np.diff(times), analysis.RATE_STEP_SEC)
+    np.testing.assert_allclose(hr[times <= 50.0], 60.0, atol=2.0)
+    np.testing.assert_allclose(hr[times >= 70.0], 100.0, atol=2.0)
+    np.testing.assert_allclose(cols["breathing_rate_bpm"], 15.0, atol=1.0)
 
 
 def test_noise_pairs_rarely_pass_the_fused_threshold() -> None:

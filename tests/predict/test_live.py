@@ -63,7 +63,7 @@ def test_model_live_runs_windows(demo_video: tuple[Path, object], tiny_weights: 
     assert statuses[-1].active_aus is not None
     assert set(statuses[-1].active_aus) <= set(AU_NAMES)
     assert statuses[4].pulse_quality != "waiting"
-    # the face leaves the picture: no AUs are shown beside "face: NO" (issue 18 #17)
+    # the face leaves the picture: no AUs are shown beside "face: NO"
     blank = np.full_like(clip.frames[:30], 90)
     gone = _statuses(estimator, blank)
     assert gone and not gone[-1].face_found and gone[-1].active_aus is None

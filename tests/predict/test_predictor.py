@@ -183,7 +183,7 @@ def test_weights_choose_their_training_crop(tiny_weights: Path, tmp_path: Path) 
 def test_odd_weights_metadata_is_one_line(
     tiny_weights: Path, tmp_path: Path, meta: dict, message: str
 ) -> None:
-    """Issue 18 #14: metadata values that cannot be right fail in one line, before any work."""
+    """Metadata values that cannot be right fail in one line, before any work."""
     from bigsmall.models.weights import read_safetensors, save_safetensors
     from bigsmall.predict.runner import load_model
 
@@ -197,7 +197,7 @@ def test_odd_weights_metadata_is_one_line(
 def test_variable_frame_rate_video_reads_the_true_rate(
     demo_video: tuple[Path, object], tmp_path: Path
 ) -> None:
-    """Issue 18 #11: a phone-style VFR file (30 fps, then 10 fps) reads the true heart rate,
+    """A phone-style VFR file (30 fps, then 10 fps) reads the true heart rate,
     with a note; read at its average rate it would not."""
     from fractions import Fraction
 
@@ -229,7 +229,7 @@ def test_variable_frame_rate_video_reads_the_true_rate(
 
 
 def test_heart_rate_variability_on_a_generated_video(tmp_path: Path) -> None:
-    """Issue 18 #9: the mean inter-beat interval of a 40 s generated face video is within 20 ms
+    """The mean inter-beat interval of a 40 s generated face video is within 20 ms
     of its injected pulse's; SDNN/RMSSD are withheld with a warning where the beat times are
     too noisy for them (a camera pulse at this SNR); beats are marked in signals."""
     from bigsmall.predict.demo_video import make_demo_video

@@ -70,6 +70,6 @@ def test_smile_on_a_held_out_real_face(faces_dir: Path) -> None:
 
 
 def test_summary_carries_the_weights_au_note(faces_dir: Path) -> None:
-    """Issue 18 #5: what the weights say about their AUs reaches summary.json's model entry."""
+    """What the weights say about their AUs reaches summary.json's model entry."""
     summary = Predictor().predict(faces_dir / "single_face.mp4").summary()
     assert "indicative only" in summary["model"]["au_note"]

@@ -12,7 +12,6 @@ from bigsmall.signal import (
     breathing_rate,
     dominant_frequency,
     heart_rate,
-    rate_series,
     simulate_ppg,
     simulate_respiration,
 )
@@ -115,31 +114,10 @@ def test_fast_pulse_with_harmonics_stays_fast(bpm: float) -> None:
     assert heart_rate(noisy, FS) == pytest.approx(bpm, abs=3.0)
 
 
-@pytest.mark.parametrize("method", ["fft", "peaks"])
-def test_rate_series_tracks_a_step_change(method: str) -> None:
-    first = simulate_ppg(60.0, FS, 60.0, seed=1)
-    second = simulate_ppg(60.0, FS, 100.0, seed=2)
-    times, rates = rate_series(np.concatenate([first, second]), FS, 20.0, 5.0, method=method)
-    assert times.shape == rates.shape == (21,)
-    assert times[0] == pytest.approx(10.0)
-    np.testing.assert_allclose(rates[times <= 50.0], 60.0, atol=2.0)
-    np.testing.assert_allclose(rates[times >= 70.0], 100.0, atol=2.0)
-
-
-def test_rate_series_breathing_kind() -> None:
-    resp = simulate_respiration(120.0, FS, 15.0, seed=0)
-    _, rates = rate_series(resp, FS, 40.0, 10.0, kind="breathing")
-    np.testing.assert_allclose(rates, 15.0, atol=1.0)
-
-
 def test_errors_are_clear() -> None:
     ppg = simulate_ppg(10.0, FS, 70.0, seed=0)
     with pytest.raises(SignalError, match="unknown rate method 'median'"):
         heart_rate(ppg, FS, "median")
-    with pytest.raises(SignalError, match="unknown rate kind"):
-        rate_series(ppg, FS, 5.0, 1.0, kind="blink")
-    with pytest.raises(SignalError, match="shorter than"):
-        rate_series(ppg, FS, 20.0, 1.0)
     with pytest.raises(SignalError, match="peak"):
         heart_rate(ppg[:20], FS, "peaks")
     with pytest.raises(SignalError, match="NaN"):

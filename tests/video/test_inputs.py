@@ -142,7 +142,7 @@ def test_face_leaving_clip_reports_lost_frames(faces_dir: Path) -> None:
 def test_file_sink_leaves_no_file_even_when_interrupted(
     pulse_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 18 #13: the Big frames' temporary file has no name at any time, so neither a
+    """The Big frames' temporary file has no name at any time, so neither a
     finished run nor one interrupted mid-way (Ctrl-C) leaves a ``bigsmall_big_*`` file."""
     import tempfile
 
@@ -167,11 +167,11 @@ def test_file_sink_leaves_no_file_even_when_interrupted(
 
 
 def test_background_handoff_is_bounded_in_bytes_not_only_frames() -> None:
-    """Issue 18 #16: with 4K-sized face crops the decoding thread runs only a few frames ahead
+    """With 4K-sized face crops the decoding thread runs only a few frames ahead
     (batches are cut at 16 MB), so memory does not grow with resolution."""
     import time
 
-    from bigsmall.video.inputs import _in_background
+    from bigsmall.video.handoff import in_background
 
     produced = [0]
 
@@ -181,7 +181,7 @@ def test_background_handoff_is_bounded_in_bytes_not_only_frames() -> None:
             yield np.zeros((1500, 1400, 3), np.uint8), (0.0, 0.0, 1.0, 1.0), True, i / 30.0
 
     ahead = 0
-    for consumed, _ in enumerate(_in_background(items(), batch_size=32), start=1):
+    for consumed, _ in enumerate(in_background(items(), batch_size=32), start=1):
         time.sleep(0.002)  # a slower consumer: the producer fills the queue
         ahead = max(ahead, produced[0] - consumed)
     assert consumed == 40 and ahead <= 12  # by frames alone it would be up to 3 × 32 ahead

@@ -65,7 +65,7 @@ def test_mpeg4_codec(tmp_path: Path, make_blob_frames, make_video) -> None:
 def test_variable_frame_rate_is_resampled_to_a_grid(
     tmp_path: Path, make_blob_frames, make_video
 ) -> None:
-    """Issue 18 #11: a VFR file comes out on a uniform grid at its typical rate, each grid time
+    """A VFR file comes out on a uniform grid at its typical rate, each grid time
     showing the latest frame at or before it (held through the gaps), with a note."""
     pts_ms = [0, 33, 66, 150, 183, 300, 333, 366, 400, 433]
     frames = np.stack([np.full((96, 128, 3), 20 * i, np.uint8) for i in range(10)])
@@ -209,7 +209,7 @@ def test_real_clips_metadata(faces_dir: Path) -> None:
 
 
 def test_folder_without_frames_says_so_not_pass_fps(tmp_path: Path) -> None:
-    """Issue 18 #18: an empty folder is not blamed on a missing --fps."""
+    """An empty folder is not blamed on a missing --fps."""
     from bigsmall.video.io import open_video
 
     (tmp_path / "notes.txt").write_text("x")

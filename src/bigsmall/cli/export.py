@@ -75,14 +75,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".onnx":
         raise ConfigError(f"{args.out}: the output file must end in .onnx")
-    model, weights = _choose_model(args)
+    model, weights, record = _choose_model(args)
     if args.windows_path and model.use_big and not model.big_downsample:
         raise ConfigError(f"model {args.model!r} runs Big on every frame; use --frames-path for it")
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path = export_onnx(model, args.out, windows_path=args.windows_path)
-    print(f"wrote {path} ({weights})")
+        metadata = None if record is None else record.to_metadata()
+        path = export_onnx(model, args.out, windows_path=args.windows_path, metadata=metadata)
+    print(f"wrote {path} ({weights}{_inputs_note(record)})")
     if args.verify:
         from bigsmall.models.onnx_runtime import OnnxModel
 
@@ -108,21 +109,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose_model(args: argparse.Namespace) -> tuple[object, str]:
-    """The network to export and a few words naming its weights."""
+def _inputs_note(record: object) -> str:
+    """What inputs the exported graph needs, from the weights' record."""
+    if record is None:
+        return ""
+    crop = record.crop or "face"
+    aligned = ", landmark-aligned Big frames" if record.align is not None else ""
+    return f"; inputs: crop {crop}{aligned}, recorded in the graph's metadata"
+
+
+def _choose_model(args: argparse.Namespace) -> tuple[object, str, object]:
+    """The network to export, a few words naming its weights, and their record (or None)."""
     from bigsmall.errors import ConfigError
     from bigsmall.models import create_model
+    from bigsmall.models.weights_record import read_weights_record
     from bigsmall.predict.runner import load_model
 
     if args.random:
         if args.checkpoint is not None:
             raise ConfigError("--random exports untrained weights; drop --checkpoint or --random")
         name = args.model or "bigsmall"
-        return create_model(name).eval(), f"{name}, untrained random weights"
+        return create_model(name).eval(), f"{name}, untrained random weights", None
     if args.model is not None and args.checkpoint is not None:
-        return create_model(args.model, checkpoint_path=args.checkpoint).eval(), str(
-            args.checkpoint
-        )
+        model = create_model(args.model, checkpoint_path=args.checkpoint).eval()
+        return model, str(args.checkpoint), read_weights_record(args.checkpoint, args.model)
     if args.model not in (None, "bigsmall") and args.checkpoint is None:
         raise ConfigError(
             f"no weights ship for model {args.model!r}; pass --checkpoint FILE, or --random "
@@ -134,4 +144,5 @@ def _choose_model(args: argparse.Namespace) -> tuple[object, str]:
             f"{loaded.weights}: these weights are three separate networks and cannot be "
             "exported as one graph; pass a .safetensors checkpoint"
         )
-    return loaded.module, f"weights {loaded.weights}"
+    record = None if loaded.weights_path is None else read_weights_record(loaded.weights_path)
+    return loaded.module, f"weights {loaded.weights}", record

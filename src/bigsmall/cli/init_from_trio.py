@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bigsmall.constants import OFFICIAL_FOLDS, SHIFTS, TRIO_SMALL_SOURCES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -21,16 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "weights_dir", type=Path, metavar="WEIGHTS_DIR", help="folder of the released .pth files"
     )
-    parser.add_argument("--fold", type=int, default=1, choices=(1, 2, 3), help="subject fold")
+    parser.add_argument("--fold", type=int, default=1, choices=OFFICIAL_FOLDS, help="subject fold")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE.safetensors")
     parser.add_argument("--n-segment", type=int, default=3, help="frames per window N")
-    parser.add_argument(
-        "--shift", default="wtsm", choices=("wtsm", "tsm", "none"), help="Small-branch shift"
-    )
+    parser.add_argument("--shift", default="wtsm", choices=SHIFTS, help="Small-branch shift")
     parser.add_argument(
         "--small-from",
         default="heart",
-        choices=("heart", "resp"),
+        choices=TRIO_SMALL_SOURCES,
         help="which released Small model's convolutions to keep (default heart)",
     )
     parser.set_defaults(func=run)

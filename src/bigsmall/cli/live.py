@@ -116,7 +116,12 @@ def run(args: argparse.Namespace) -> int:
                 f"{session.loaded.weights}: live does not landmark-align faces yet; run "
                 "`bigsmall predict` on a recording for weights trained on aligned faces"
             )
-        runner, _backend = session.runner()
+        runner, backend = session.runner()
+        print(
+            f"model {session.loaded.name} ({session.loaded.weights}, {backend}); "
+            f"crop {session.crop}",
+            file=sys.stderr,
+        )
         sizes = {
             "n_segment": session.n_segment,
             "big_hw": session.big_hw,

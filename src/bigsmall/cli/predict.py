@@ -7,13 +7,14 @@ import glob
 import sys
 from pathlib import Path
 
-#: Mirrors :data:`bigsmall.predict.METHODS` (kept literal so ``--help`` stays fast; a test
-#: checks they agree).
-METHOD_CHOICES: tuple[str, ...] = ("bigsmall", "chrom", "green", "ica", "lgi", "omit", "pbv", "pos")
-BACKEND_CHOICES: tuple[str, ...] = ("auto", "torch", "onnx")
-BREATHING_CHOICES: tuple[str, ...] = ("model", "motion", "fused")
-PULSE_CHOICES: tuple[str, ...] = ("fused", "model")
-FOLD_CHOICES: tuple[int, ...] = (1, 2, 3)
+from bigsmall.constants import (
+    BACKENDS,
+    BREATHING_SOURCES,
+    OFFICIAL_FOLDS,
+    PREDICT_METHODS,
+    PULSE_SOURCES,
+)
+
 #: File suffixes taken as videos when a folder of videos is given.
 VIDEO_SUFFIXES: frozenset[str] = frozenset(
     {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
@@ -37,7 +38,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         default="bigsmall",
-        choices=METHOD_CHOICES,
+        choices=PREDICT_METHODS,
         help="bigsmall (the network, default) or a classic rPPG method (pulse only; "
         "breathing then from head motion)",
     )
@@ -50,19 +51,19 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "weights shipped with the package",
     )
     parser.add_argument(
-        "--fold", type=int, default=1, choices=FOLD_CHOICES, help="fold of a weights folder"
+        "--fold", type=int, default=1, choices=OFFICIAL_FOLDS, help="fold of a weights folder"
     )
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=BACKEND_CHOICES,
+        choices=BACKENDS,
         help="auto (fastest installed: ONNX Runtime when available), torch or onnx",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument(
         "--breathing",
         default=None,
-        choices=BREATHING_CHOICES,
+        choices=BREATHING_SOURCES,
         help="breathing from the network's respiration head (model), the face's vertical motion "
         "(motion; default for classic methods) or both read together (fused; default for "
         "bigsmall)",
@@ -80,7 +81,7 @@ def add_pulse_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pulse",
         default="fused",
-        choices=PULSE_CHOICES,
+        choices=PULSE_SOURCES,
         help="bigsmall's heart rate from its PPG read together with POS on the face's skin "
         "colour (fused; default) or from its PPG alone (model)",
     )

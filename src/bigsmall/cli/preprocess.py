@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bigsmall.constants import BIG_FRAME_MODES, BVP_LABEL_OPTIONS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-segment", type=int, default=3, help="window length N (default 3)")
     parser.add_argument(
         "--big-frames",
-        choices=("first", "all"),
+        choices=BIG_FRAME_MODES,
         default="first",
         help="store Big for frame 0 of each window (default) or for every frame",
     )
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--every-k", type=int, default=30, help="re-detect every K frames")
     parser.add_argument(
         "--bvp-label",
-        choices=("auto", "recorded", "pseudo_pos"),
+        choices=BVP_LABEL_OPTIONS,
         default="auto",
         help="PPG training label (auto: POS pseudo-PPG where the pulse is blood pressure)",
     )

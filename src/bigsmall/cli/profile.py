@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bigsmall.constants import MAC_CONVENTIONS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--convention",
         default="thop",
-        choices=("thop", "matmul"),
+        choices=MAC_CONVENTIONS,
         help="thop: conv bias and average pooling counted, as the paper (default); "
         "matmul: conv and linear multiply-accumulates only",
     )

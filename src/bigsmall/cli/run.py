@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bigsmall.constants import DEVICES
+
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """CONFIG, --set overrides, --fold and --device (shared by run and gradients)."""
@@ -17,7 +19,7 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config value, e.g. --set train.epochs=1 (repeatable)",
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    parser.add_argument("--device", choices=DEVICES, default=None)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -58,6 +58,7 @@ from bigsmall.data.pipeline import PIPELINE_VERSION, PreprocessConfig, preproces
 from bigsmall.data.schema import DataIssue, DataReport, RecordingError, RecordingRef
 from bigsmall.data.sources import get_source
 from bigsmall.errors import BigSmallError, ConfigError, DatasetError
+from bigsmall.output_dir import write_json_atomic
 
 #: Version of the cache layout (part of the key and of manifest.json).
 CACHE_FORMAT: int = 1
@@ -68,7 +69,6 @@ LISTING_FILE = "recordings.json"
 META_FILE = "meta.json"
 REC_DIR = "rec"
 SKIP_DIR = "skipped"
-TMP_PREFIX = ".tmp-"
 #: Unfinished recordings are written under ``rec/.tmp/<id>/<host>-<pid>/``.
 TMP_DIR = ".tmp"
 #: Frames written per block when copying Big frames (keeps memory flat for long videos).
@@ -78,16 +78,6 @@ _CHANNELS = 3
 
 
 # ---------------------------------------------------------------------------- small helpers
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as sorted, indented JSON via a temporary sibling and a rename. Unlike
-    :func:`bigsmall.output_dir.write_json_atomic` the temporary is named ``TMP_PREFIX`` +
-    host + pid: shards on several machines share the cache folder, and a resumed run sweeps
-    those names."""
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}-{socket.gethostname()}-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -264,7 +254,7 @@ def write_recording(rec_root: Path, prep: Any, cfg: PreprocessConfig) -> dict[st
     if aligned is not None:
         meta["aligned_fraction"] = float(np.mean(aligned.found[big_index]))
     meta["bytes"] = directory_bytes(tmp)  # arrays only; meta.json itself is tiny
-    write_json_atomic(tmp / META_FILE, meta)
+    write_json_atomic(tmp / META_FILE, meta, default=None)
     try:
         os.rename(tmp, final)
     except OSError:  # another process finished the same recording first: keep its copy
@@ -452,7 +442,7 @@ def preprocess_dataset(
     }
     for name, data in ((CONFIG_FILE, description), (LISTING_FILE, listing)):
         if not (cache_dir / name).is_file():
-            write_json_atomic(cache_dir / name, data)
+            write_json_atomic(cache_dir / name, data, default=None)
 
     owned = [r for i, r in enumerate(refs) if i % n == k]
     summary = PreprocessSummary(cache_dir, (k, n), len(refs), len(owned))
@@ -484,7 +474,7 @@ def preprocess_dataset(
             issue = result["issue"]
             if strict:
                 raise RecordingError(DataIssue(issue["id"], issue["path"], issue["message"]))
-            write_json_atomic(skip_root / f"{issue['id']}.json", issue)
+            write_json_atomic(skip_root / f"{issue['id']}.json", issue, default=None)
             summary.n_skipped += 1
             summary.issues.append(issue)
             if on_issue is not None:
@@ -549,7 +539,7 @@ def merge_manifest(cache_dir: str | Path) -> dict[str, Any] | None:
             "bytes_ratio": total_bytes / total_f32 if total_f32 else 0.0,
         },
     }
-    write_json_atomic(cache_dir / MANIFEST, manifest)
+    write_json_atomic(cache_dir / MANIFEST, manifest, default=None)
     return manifest
 
 
@@ -584,7 +574,7 @@ def write_fold_split(
             raise ConfigError(f"--fold must be 1..{n_folds}, got {fold_k}")
         train, test = split_by_test_subjects(items, folds[fold_k - 1])
     split = {"train": [i.id for i in train], "test": [i.id for i in test]}
-    write_json_atomic(cache_dir / f"fold{fold_k}.json", split)
+    write_json_atomic(cache_dir / f"fold{fold_k}.json", split, default=None)
     return split
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bigsmall.constants import AU_NAMES
+from bigsmall.constants import AU_NAMES, BIG_FRAME_MODES, BVP_LABEL_OPTIONS
 from bigsmall.data.pseudo_labels import pos_pseudo_ppg
 from bigsmall.data.schema import DataIssue, Recording, RecordingError
 from bigsmall.errors import (
@@ -44,8 +44,8 @@ from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF
 from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.face import create_detector
 from bigsmall.video.frame_archive import read_frame_files, read_frame_zip
+from bigsmall.video.framing import CROP_MODES
 from bigsmall.video.inputs import (
-    CROP_MODES,
     DEFAULT_EVERY_K_FRAMES,
     SMALL_SIZE_HW,
     BigSmallInputs,
@@ -57,15 +57,8 @@ from bigsmall.video.io import FrameBatch, VideoReader
 PIPELINE_VERSION: str = "1"
 #: BigSmall's window length N (frames per chunk; Big uses frame 0 of each window).
 DEFAULT_N_SEGMENT: int = 3
-#: ``big_frames`` options: only the frame Big uses per window, or every frame.
-BIG_FRAME_MODES: tuple[str, ...] = ("first", "all")
 #: ``crop`` options: ``auto`` follows ``Recording.crop``; the others force a video crop mode.
 CROP_OPTIONS: tuple[str, ...] = ("auto", *CROP_MODES)
-#: ``Recording.crop`` → :func:`build_bigsmall_inputs` crop mode.
-_CROP_BY_RECORDING: dict[str, str] = {"face": "face", "bp4d_square": "bp4d"}
-#: ``bvp_label`` options: ``auto`` = POS pseudo-PPG where the recorded pulse is a
-#: blood-pressure wave (BP4D+), else the recorded pulse.
-BVP_LABEL_OPTIONS: tuple[str, ...] = ("auto", "recorded", "pseudo_pos")
 #: Default tolerance between decoded frames and label length.
 DEFAULT_FRAME_MISMATCH_TOLERANCE_SEC: float = 0.5
 
@@ -253,7 +246,7 @@ def _f32(wave: np.ndarray | None, n: int) -> np.ndarray | None:
 # ---------------------------------------------------------------------------- pipeline
 def crop_mode(cfg: PreprocessConfig, rec: Recording) -> str:
     """The :func:`build_bigsmall_inputs` crop mode for ``rec`` under ``cfg``."""
-    return _CROP_BY_RECORDING[rec.crop] if cfg.crop == "auto" else cfg.crop
+    return rec.crop if cfg.crop == "auto" else cfg.crop
 
 
 def align_arguments(cfg: PreprocessConfig) -> dict[str, Any]:

@@ -30,11 +30,11 @@ from bigsmall.errors import DatasetError
 
 VideoKind = Literal["file", "frame_dir", "frame_zip"]
 BvpKind = Literal["ppg", "blood_pressure", "pseudo_pos"]
-CropKind = Literal["face", "bp4d_square"]
+CropKind = Literal["face", "bp4d"]
 
 VIDEO_KINDS: tuple[str, ...] = ("file", "frame_dir", "frame_zip")
 BVP_KINDS: tuple[str, ...] = ("ppg", "blood_pressure", "pseudo_pos")
-CROP_KINDS: tuple[str, ...] = ("face", "bp4d_square")
+CROP_KINDS: tuple[str, ...] = ("face", "bp4d")
 
 #: Value of an AU label for a frame that was not coded.
 AU_NOT_CODED: int = -1
@@ -152,7 +152,8 @@ class Recording:
         video: where the frames are (see :class:`VideoRef`).
         labels: labels aligned to the frames of ``video`` (its ``frame_range`` if set).
         crop: how the pipeline frames the face: ``"face"`` (detector + enlarged box) or
-            ``"bp4d_square"`` (the bottom W×W square of a portrait frame, no detection).
+            ``"bp4d"`` (the bottom W×W square of a portrait frame, no detection); the names are
+            crop modes of :data:`bigsmall.video.framing.CROP_MODES`.
         meta: free-form metadata (task, paths of label files, notes).
     """
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from bigsmall.data.dataset import CachedRecording
+from bigsmall.evaluation.inference import RecordingOutputs
 from bigsmall.evaluation.metrics import (
     AUMetrics,
     RateMetrics,
@@ -25,7 +26,6 @@ from bigsmall.evaluation.metrics import (
     trivial_au_baselines,
 )
 from bigsmall.evaluation.physiology import recording_rates
-from bigsmall.evaluation.predict import RecordingOutputs
 from bigsmall.evaluation.settings import EvalSettings
 from bigsmall.signal import extract_pulse
 

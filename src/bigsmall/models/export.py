@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -120,10 +121,14 @@ def export_onnx(
     path: str | Path,
     windows_path: bool | None = None,
     opset: int = OPSET,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Export ``model`` (eval mode) to ONNX at ``path`` with a dynamic number of windows.
 
     ``windows_path=None`` picks the windows path when the model downsamples Big in time.
+    ``metadata``: the weights' record (:class:`~bigsmall.models.weights_record.WeightsRecord`
+    ``.to_metadata()``: crop, alignment, ...), stored in the graph's metadata beside
+    ``n_segment`` and ``tasks`` so that the file still says what inputs it needs.
     """
     path = Path(path)
     if windows_path is None:
@@ -154,7 +159,8 @@ def export_onnx(
                 external_data=False,
                 verbose=False,
             )
-        _add_metadata(tmp, {"n_segment": str(model.n_segment), "tasks": ",".join(model.tasks)})
+        own = {"n_segment": str(model.n_segment), "tasks": ",".join(model.tasks)}
+        _add_metadata(tmp, {**dict(metadata or {}), **own})
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

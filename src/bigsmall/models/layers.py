@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bigsmall.constants import SHIFTS
+
 
 class TemporalShift(nn.Module):
     """Shift a fraction of the channels along time within windows of ``n_segment`` frames.
@@ -70,8 +72,8 @@ def make_shift(kind: str, n_segment: int) -> nn.Module:
         "tsm": lambda: TemporalShift(n_segment, wrap=False),
         "none": nn.Identity,
     }
-    if kind not in builders:
-        raise ValueError(f"unknown shift {kind!r}; choose one of {sorted(builders)}")
+    if kind not in SHIFTS:
+        raise ValueError(f"unknown shift {kind!r}; choose one of {sorted(SHIFTS)}")
     return builders[kind]()
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bigsmall.constants import OFFICIAL_FOLDS, TRIO_SMALL_SOURCES
 from bigsmall.errors import CheckpointError
 from bigsmall.models.bigsmall import (
     BigSmall,
@@ -54,12 +55,10 @@ OFFICIAL_KEY_MAPS: dict[str, dict[str, str]] = {
     "small_resp": {"out_fc1": "resp_fc1", "out_fc2": "resp_fc2"},
 }
 
-#: Subject folds of the release.
-OFFICIAL_FOLDS: tuple[int, ...] = (1, 2, 3)
-
 #: Which trio member each ``bigsmall`` parameter group is copied from, per choice of Small
 #: source (the two Small models have different convolutions; only one set can be kept):
-#: (BigSmall key prefix, trio member, member key prefix).
+#: (BigSmall key prefix, trio member, member key prefix). Keys: the
+#: :data:`~bigsmall.constants.TRIO_SMALL_SOURCES`.
 TRIO_INIT_MAPS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "heart": (
         ("big_conv", "big_au", "big_conv"),
@@ -266,8 +265,10 @@ def bigsmall_from_trio(
     Returns:
         A :class:`BigSmall` in train mode, every parameter copied from the trio.
     """
-    if small_from not in TRIO_INIT_MAPS:
-        raise ValueError(f"small_from must be one of {sorted(TRIO_INIT_MAPS)}, got {small_from!r}")
+    if small_from not in TRIO_SMALL_SOURCES:
+        raise ValueError(
+            f"small_from must be one of {sorted(TRIO_SMALL_SOURCES)}, got {small_from!r}"
+        )
     trio = (
         trio_or_dir
         if isinstance(trio_or_dir, BigSmallTrio)

@@ -82,7 +82,8 @@ def _avg_pool(
 
 _ATEN = torch.ops.aten
 
-#: Extra formulas per convention (``FlopCounterMode`` already counts conv and matmul MACs).
+#: Extra formulas per convention (``FlopCounterMode`` already counts conv and matmul MACs); one
+#: per :data:`~bigsmall.constants.MAC_CONVENTIONS`.
 CONVENTIONS: dict[str, dict[Any, Callable[..., int]]] = {
     "thop": {_ATEN.convolution: _conv_with_bias, _ATEN.avg_pool2d: _avg_pool},
     "matmul": {},

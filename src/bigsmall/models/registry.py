@@ -44,10 +44,16 @@ def is_model(name: str) -> bool:
     return name in _MODELS
 
 
-def _shipped_weights(name: str) -> Path:
-    path = Path(
+def shipped_weights_path(name: str) -> Path:
+    """Where the package ships the weights of model ``name``, ``<name>.safetensors`` in
+    ``bigsmall/weights`` (the file may not exist)."""
+    return Path(
         str(resources.files(_WEIGHTS_PACKAGE).joinpath(_WEIGHTS_DIR, f"{name}.safetensors"))
     )
+
+
+def _shipped_weights(name: str) -> Path:
+    path = shipped_weights_path(name)
     if not path.is_file():
         raise CheckpointError(
             f"no pretrained weights ship for model {name!r} (looked for {path}); "

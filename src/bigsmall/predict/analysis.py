@@ -86,11 +86,6 @@ _KIND_LIMITS: dict[str, tuple[float, float]] = {
 _MIN_SAMPLES = 8
 
 
-def band_of(kind: str, settings: EvalSettings = PRODUCT_SETTINGS) -> tuple[float, float]:
-    """(low, high) band in Hz of ``kind`` ("heart" or "breathing") of the product's settings."""
-    return settings.band_hz(kind)
-
-
 def breathing_snr_db(
     freqs_hz: np.ndarray, power: np.ndarray, f0_hz: float, band_hz: tuple[float, float]
 ) -> float:
@@ -106,7 +101,7 @@ def breathing_snr_db(
 
 
 def _snr(kind: str, freqs_hz: np.ndarray, power: np.ndarray, rate_bpm: float) -> float:
-    band = band_of(kind)
+    band = PRODUCT_SETTINGS.band_hz(kind)
     if kind == "heart":
         return snr_db_from_spectrum(freqs_hz, power, rate_bpm / 60.0, band)
     return breathing_snr_db(freqs_hz, power, rate_bpm / 60.0, band)
@@ -169,7 +164,7 @@ def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> 
     ]
     if not usable:
         return RateEstimate(float("nan"), float("nan"), "poor")
-    band = band_of(kind)
+    band = PRODUCT_SETTINGS.band_hz(kind)
     freqs_hz, power = mean_band_normalized_periodogram(usable, fs, band)
     rate = rate_from_spectrum(freqs_hz, power, band)  # PRODUCT_SETTINGS' "fft" rule
     snr = _snr(kind, freqs_hz, power, rate)

@@ -33,8 +33,8 @@ from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import HaarCascadeDetector
-from bigsmall.video.framing import BP4D_FRAMING, crop_square_padded, framing_box
-from bigsmall.video.inputs import CROP_MODES, SMALL_SIZE_HW
+from bigsmall.video.framing import BP4D_FRAMING, CROP_MODES, crop_square_padded, framing_box
+from bigsmall.video.inputs import SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
 
 #: Seconds of history kept for normalization and the rates.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from bigsmall.video.inputs import release_pages
+from bigsmall.video.sinks import release_pages
 
 #: Crops are area-downscaled by this factor before phase correlation (speed; the correlation
 #: peak's centroid keeps sub-pixel accuracy).

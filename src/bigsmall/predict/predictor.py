@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bigsmall.constants import AU_NAMES
+from bigsmall.constants import AU_NAMES, BREATHING_SOURCES, PULSE_SOURCES
 from bigsmall.errors import (
     ConfigError,
     VideoNotFoundError,
@@ -53,12 +53,7 @@ from bigsmall.signal.hrv import (
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
-from bigsmall.video.inputs import (
-    SMALL_SIZE_HW,
-    BigSmallInputs,
-    build_bigsmall_inputs,
-    release_pages,
-)
+from bigsmall.video.inputs import SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
 from bigsmall.video.io import (
     DEFAULT_BATCH_SIZE,
     IMAGE_SUFFIXES,
@@ -67,21 +62,21 @@ from bigsmall.video.io import (
     VideoReader,
 )
 from bigsmall.video.normalize import standardize_table
+from bigsmall.video.sinks import release_pages
 from bigsmall.video.skin import skin_region, skin_rgb_trace
 
 #: The network, then the classic rPPG methods.
 MODEL_METHOD: str = "bigsmall"
 METHODS: tuple[str, ...] = (MODEL_METHOD, *sorted(RPPG_METHODS))
-#: How the network's heart rate is read: its PPG output alone, or fused with POS on the face's
-#: skin colour (both periodograms averaged, see :func:`bigsmall.predict.analysis.estimate`).
-PULSE_SOURCES: tuple[str, ...] = ("fused", "model")
+#: Labels of the :data:`~bigsmall.constants.PULSE_SOURCES`, how the network's heart rate is read:
+#: its PPG output alone, or fused with POS on the face's skin colour (both periodograms
+#: averaged, see :func:`bigsmall.predict.analysis.estimate`).
 _PULSE_LABELS: dict[str, str] = {
     "fused": "fused (BigSmall PPG head + POS on the face's skin colour)",
     "model": "model (BigSmall PPG head)",
 }
-#: Where the breathing rate comes from: the network's respiration head, head motion, or both
-#: read together (as the fused pulse).
-BREATHING_SOURCES: tuple[str, ...] = ("model", "motion", "fused")
+#: Labels of the :data:`~bigsmall.constants.BREATHING_SOURCES`, where the breathing rate comes
+#: from: the network's respiration head, head motion, or both read together (as the fused pulse).
 _BREATHING_LABELS: dict[str, str] = {
     "model": "model (BigSmall respiration head)",
     "motion": "motion (vertical movement of the face; not a network output)",
@@ -543,7 +538,7 @@ class Predictor:
             frame_count=total,
             signal_quality=quality,
             warnings=warn,
-            model=model_info(loaded, self.method, backend, aligned),
+            model=model_info(loaded, self.method, backend, aligned, self._crop_mode()),
             method=self.method,
             frames=frames,
             rates=pd.DataFrame({c: rates[c] for c in RATE_COLUMNS}),
@@ -569,7 +564,7 @@ class Predictor:
                     "face, so none is reported."
                 ),
             )
-        band = analysis.band_of("heart")
+        band = analysis.PRODUCT_SETTINGS.band_hz("heart")
         clearest = max(
             (w[start:stop] for w in pulses),
             key=lambda w: np.nan_to_num(analysis.estimate(w, fs, "heart").snr_db, nan=-np.inf),

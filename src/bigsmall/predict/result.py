@@ -31,7 +31,7 @@ RATE_COLUMNS: tuple[str, ...] = (
     "breathing_rate_bpm",
     "breathing_snr_db",
 )
-#: Keys of ``summary.json``, in order (issue 7).
+#: Keys of ``summary.json``, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
     "video",
     "heart_rate_bpm",

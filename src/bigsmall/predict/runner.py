@@ -26,21 +26,18 @@ import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bigsmall.constants import TASKS
+from bigsmall.constants import BACKENDS, TASKS
 from bigsmall.errors import CheckpointError, ConfigError
 from bigsmall.version import __version__
 
 if TYPE_CHECKING:
     from bigsmall.models.weights_record import WeightsRecord
 
-#: Backends by name (``auto`` is resolved by :func:`resolve_backend`).
-BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
 #: Name of the default model and its shipped weights file.
 DEFAULT_MODEL: str = "bigsmall"
 #: Windows per model call (bounded memory: 64 windows of Big frames are ≈ 16 MB).
@@ -53,8 +50,11 @@ _HASH_BLOCK_BYTES: int = 1 << 20
 
 
 def shipped_weights_path(name: str = DEFAULT_MODEL) -> Path:
-    """Where the package's shipped weights of ``name`` live (the file may not exist)."""
-    return Path(str(resources.files("bigsmall").joinpath("weights", f"{name}.safetensors")))
+    """Where the package's shipped weights of ``name`` (default: the default model) live; the
+    file may not exist. See :func:`bigsmall.models.registry.shipped_weights_path`."""
+    from bigsmall.models.registry import shipped_weights_path as path_of_shipped
+
+    return path_of_shipped(name)
 
 
 def _sha256(path: Path) -> str:
@@ -283,10 +283,15 @@ def make_runner(
 
 
 def model_info(
-    loaded: LoadedModel | None, method: str, backend: str | None, aligned: Any = None
+    loaded: LoadedModel | None,
+    method: str,
+    backend: str | None,
+    aligned: Any = None,
+    crop: str | None = None,
 ) -> dict[str, object]:
-    """The ``model`` entry of ``summary.json`` (``aligned``: the clip's
-    :class:`~bigsmall.video.aligned_big.AlignedBig`, if its Big frames were aligned)."""
+    """The ``model`` entry of ``summary.json``: which network, and the inputs it was given
+    (``crop``; ``aligned``: the clip's :class:`~bigsmall.video.aligned_big.AlignedBig`, if its
+    Big frames were aligned)."""
     if loaded is None:
         return {"name": method, "weights": None, "version": __version__, "backend": None}
     info: dict[str, object] = {
@@ -295,6 +300,8 @@ def model_info(
         "version": __version__,
         "backend": backend,
     }
+    if crop is not None:
+        info["crop"] = crop
     if loaded.au_note:
         info["au_note"] = loaded.au_note
     if aligned is not None:

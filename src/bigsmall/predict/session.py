@@ -21,7 +21,7 @@ from bigsmall.predict.runner import (
     resolve_backend,
 )
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF
-from bigsmall.video.inputs import CROP_MODES
+from bigsmall.video.framing import CROP_MODES
 
 #: The crop of weights that record none: the toolbox's face box enlarged 1.5×.
 DEFAULT_CROP: str = "face"

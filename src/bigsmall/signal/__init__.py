@@ -26,7 +26,6 @@ from bigsmall.signal.rate import (
     breathing_rate,
     estimate_rate,
     heart_rate,
-    rate_series,
 )
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
@@ -63,7 +62,6 @@ __all__ = [
     "next_power_of_two",
     "pearson",
     "periodogram",
-    "rate_series",
     "simulate_ppg",
     "simulate_ppg_beats",
     "simulate_respiration",

@@ -1,4 +1,7 @@
-"""Heart and breathing rates from a pulse or respiration wave, overall or over time.
+"""Heart and breathing rates from a pulse or respiration wave.
+
+Rates over sliding windows (with signal quality) are the product's
+:func:`bigsmall.predict.analysis.rates_over_time`.
 
 Estimators, chosen by ``method``:
 
@@ -109,8 +112,6 @@ RATE_METHODS: dict[str, RateFn] = {
     "fft_argmax": _fft_argmax_rate,
     "peaks": _peaks_rate,
 }
-#: Default band of each kind of rate.
-RATE_KINDS: dict[str, tuple[float, float]] = {"heart": HR_BAND_HZ, "breathing": RR_BAND_HZ}
 
 
 def _lookup(table: dict, name: str, what: str):
@@ -142,39 +143,3 @@ def breathing_rate(
 ) -> float:
     """Breathing rate (breaths per minute) of the respiration wave ``x`` (T,) at ``fs`` Hz."""
     return estimate_rate(x, fs, band_hz, method)
-
-
-def rate_series(
-    x: np.ndarray,
-    fs: float,
-    window_sec: float,
-    step_sec: float,
-    kind: str = "heart",
-    method: str = "fft",
-    band_hz: tuple[float, float] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rates over sliding windows of ``x`` (T,).
-
-    Windows of ``window_sec`` start every ``step_sec``; the last one ends at or before the
-    signal's end. ``band_hz`` defaults to the band of ``kind`` ("heart" or "breathing").
-    Returns ``(times_sec, rates)``, both (W,): window centres in seconds and rates per minute.
-    """
-    fs = check_fs(fs)
-    band = _lookup(RATE_KINDS, kind, "rate kind") if band_hz is None else band_hz
-    arr = as_1d(x)
-    window = round(window_sec * fs)
-    step = round(step_sec * fs)
-    if window < 2 or step < 1:
-        raise SignalError(
-            f"window_sec={window_sec} and step_sec={step_sec} must span at least 2 and 1 "
-            f"samples at fs={fs:g} Hz"
-        )
-    if arr.size < window:
-        raise SignalError(
-            f"signal of {arr.size / fs:g} s is shorter than the {window_sec:g} s window; "
-            "pass a longer signal or a shorter window_sec"
-        )
-    starts = np.arange(0, arr.size - window + 1, step)
-    rates = np.array([estimate_rate(arr[s : s + window], fs, band, method) for s in starts])
-    times_sec = (starts + window / 2.0) / fs
-    return times_sec, rates

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from bigsmall.constants import DEVICES
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -68,5 +70,5 @@ def resolve_device(name: str, info: DistInfo | None = None) -> torch.device:
     if name != "cpu":
         from bigsmall.errors import ConfigError
 
-        raise ConfigError(f"unknown device {name!r}; choose auto, cpu or cuda")
+        raise ConfigError(f"unknown device {name!r}; choose {', '.join(DEVICES)}")
     return torch.device("cpu")

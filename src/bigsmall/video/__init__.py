@@ -15,15 +15,8 @@ from bigsmall.video.face import (
     create_detector,
     detect_largest_face,
 )
-from bigsmall.video.inputs import (
-    CROP_MODES,
-    SMALL_SIZE_HW,
-    BigFrameSink,
-    BigSmallInputs,
-    FileBigSink,
-    MemoryBigSink,
-    build_bigsmall_inputs,
-)
+from bigsmall.video.framing import CROP_MODES
+from bigsmall.video.inputs import SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
 from bigsmall.video.io import (
     FrameBatch,
     FrameDirReader,
@@ -43,6 +36,7 @@ from bigsmall.video.normalize import (
     uint8_to_unit_float,
 )
 from bigsmall.video.rgb import spatial_mean_rgb
+from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink
 
 __all__ = [
     "BIG_SIZE_HW",

@@ -30,14 +30,17 @@ numbers).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
 
-from bigsmall.video.boxes import Box
-from bigsmall.video.crop import BIG_SIZE_HW
+from bigsmall.video.boxes import Box, FaceTracker
+from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
+from bigsmall.video.face import FaceDetector
+from bigsmall.video.frame_views import FrameView
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ BP4D_FRAMING = Framing(scale=2.6, dx=0.0, dy=-0.3)
 TOOLBOX_FRAMING = Framing(scale=1.5, dx=0.0, dy=0.0)
 
 #: Named framings.
-FRAMINGS: dict[str, Framing] = {"bp4d": BP4D_FRAMING, "toolbox": TOOLBOX_FRAMING}
+FRAMINGS: dict[str, Framing] = {"bp4d_framing": BP4D_FRAMING, "toolbox": TOOLBOX_FRAMING}
 
 
 def framing_box(face: Box, framing: Framing = BP4D_FRAMING) -> Box:
@@ -144,3 +147,114 @@ def nearby_framings(
             out.append(replace(framing, dx=framing.dx + step))
             out.append(replace(framing, dy=framing.dy + step))
     return out
+
+
+# ---------------------------------------------------------------------------- crop modes
+# The one vocabulary of crops (``PreprocessConfig.crop``, a dataset's ``Recording.crop``, the
+# ``crop`` of a weights record, ``build_bigsmall_inputs(crop=...)``):
+#
+# * ``face``: the tracked face box (OpenCV Haar) enlarged 1.5× about its centre (the toolbox's).
+# * ``bp4d``: the bottom W×W square of a portrait frame, no detection (the reference on BP4D+).
+# * ``bp4d_framing``: that framing rebuilt on other video from the tracked face box
+#   (:data:`BP4D_FRAMING`, what the authors' BP4D+ weights learned), padded where it leaves
+#   the frame.
+# * ``full``: the whole frame.
+
+
+def face_policy(
+    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
+) -> Callable[[FrameView], tuple[Box | None, bool]]:
+    state: dict[str, Any] = {"tracker": None}
+
+    def policy(view: FrameView) -> tuple[Box | None, bool]:
+        tracker = state["tracker"]
+        if tracker is None:
+            tracker = FaceTracker(
+                view.width, view.height, every_k_frames, enlarge_coef, square=square
+            )
+            state["tracker"] = tracker
+        # Until a face is first found, look on every frame.
+        if tracker.box is None or tracker.wants_detection():
+            near = tracker.last_face
+            faces = view.detect(detector, near)
+            if not faces and near is not None:
+                # Lost near the last face (moved, or too coarse at the tracking scale): search
+                # the whole frame now rather than holding a stale box for a whole period.
+                faces = view.detect(detector, None)
+            return tracker.update(faces)
+        return tracker.update(None)
+
+    return policy
+
+
+def framing_policy(
+    detector: FaceDetector, every_k_frames: int, framing: Framing
+) -> Callable[[FrameView], tuple[Box | None, bool]]:
+    """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
+    leave the frame (see :func:`padded_crop`)."""
+    track = face_policy(detector, every_k_frames, 1.0, False)
+
+    def policy(view: FrameView) -> tuple[Box | None, bool]:
+        box, found = track(view)
+        return (None if box is None else framing_box(box, framing)), found
+
+    return policy
+
+
+def plain_crop(view: FrameView, box: Box | None) -> np.ndarray:
+    return view.crop(box)
+
+
+def padded_crop(view: FrameView, box: Box | None) -> np.ndarray:
+    """The crop of ``box`` with the parts outside the frame filled by replicating edge pixels
+    (what :func:`bigsmall.video.framing.crop_square_padded` does on a whole RGB frame)."""
+    crop = view.crop(box)
+    if box is None:
+        return crop
+    x0, y0, x1, y1 = box.to_int()
+    top, left = max(0, -y0), max(0, -x0)
+    bottom, right = max(0, y1 - view.height), max(0, x1 - view.width)
+    if top or left or bottom or right:
+        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    return crop
+
+
+def bp4d_policy(view: FrameView) -> tuple[Box | None, bool]:
+    return bp4d_square_box(view.width, view.height), True
+
+
+def full_policy(view: FrameView) -> tuple[Box | None, bool]:
+    return Box(0.0, 0.0, float(view.width), float(view.height)), True
+
+
+#: Crop modes: ``face`` (detect + track), ``bp4d`` (bottom square, no detection), ``full``.
+CROP_MODES: tuple[str, ...] = ("face", "bp4d", "full", "bp4d_framing")
+#: Crop modes that detect the face.
+DETECTING_MODES: frozenset[str] = frozenset({"face", "bp4d_framing"})
+#: Crop modes whose box may extend past the frame (the crop is padded, not clipped).
+PADDED_MODES: frozenset[str] = frozenset({"bp4d_framing"})
+
+
+def crop_policy(
+    crop: str,
+    detector: FaceDetector,
+    every_k_frames: int,
+    enlarge_coef: float,
+    square: bool = False,
+) -> Callable[[FrameView], tuple[Box | None, bool]]:
+    """A per-frame ``view → (crop box or None, face found)`` function for ``crop`` (one of
+    :data:`CROP_MODES`); detecting modes keep their tracking state inside."""
+    if crop == "face":
+        return face_policy(detector, every_k_frames, enlarge_coef, square)
+    if crop == "bp4d_framing":
+        return framing_policy(detector, every_k_frames, BP4D_FRAMING)
+    if crop == "bp4d":
+        return bp4d_policy
+    if crop == "full":
+        return full_policy
+    raise ValueError(f"unknown crop mode {crop!r}; choose from {CROP_MODES}")
+
+
+def cut_crop(crop: str) -> Callable[[FrameView, Box | None], np.ndarray]:
+    """How ``crop``'s box is cut: padded (a framing may leave the frame) or clipped."""
+    return padded_crop if crop in PADDED_MODES else plain_crop

@@ -15,33 +15,37 @@ frames, enlarged 1.5x) -> crop -> 144x144 area resize (uint8). From those frames
 * The face's mean RGB, (T, 3), from the 144x144 crop (area resize keeps the mean up to
   rounding), for classic rPPG methods.
 
-For 8-bit 4:2:0 video without rotation the face is cropped straight from the decoded YUV
-planes and only the crop is converted to RGB (OpenCV BT.601, as :func:`io.frame_to_rgb`); the
-result equals converting the whole frame and cropping. Detection runs on the luma plane.
+Where the pieces live: crops and their vocabulary in :mod:`bigsmall.video.framing`, decoded
+frames in :mod:`bigsmall.video.frame_views` (YUV crops), Big-frame storage in
+:mod:`bigsmall.video.sinks`, the decode thread in :mod:`bigsmall.video.handoff`, aligned Big
+frames in :mod:`bigsmall.video.aligned_big`; this module builds the inputs from them.
 """
 
 from __future__ import annotations
 
-import mmap
-import queue
-import tempfile
-import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import av
 import cv2
 import numpy as np
 
 from bigsmall.errors import NoFaceError, VideoTooShortError
 from bigsmall.video.aligned_big import AlignedBig, AlignedBigBuilder, Aligner, align_region
-from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
-from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
+from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
+from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.face import FaceDetector, HaarCascadeDetector
-from bigsmall.video.framing import BP4D_FRAMING, Framing, framing_box
+from bigsmall.video.frame_views import FrameView, views_from_batches, views_from_reader
+from bigsmall.video.framing import (
+    CROP_MODES,
+    DETECTING_MODES,
+    crop_policy,
+    cut_crop,
+    padded_crop,
+)
+from bigsmall.video.handoff import in_background
 from bigsmall.video.io import (
     DEFAULT_BATCH_SIZE,
     FrameBatch,
@@ -50,6 +54,7 @@ from bigsmall.video.io import (
     open_video,
 )
 from bigsmall.video.normalize import DIFF_EPS, standardize_table, unit_levels
+from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink
 
 #: BigSmall's Small input size (height, width).
 SMALL_SIZE_HW: tuple[int, int] = (9, 9)
@@ -57,83 +62,9 @@ SMALL_SIZE_HW: tuple[int, int] = (9, 9)
 DEFAULT_EVERY_K_FRAMES: int = 30
 #: Clips whose Big frames exceed this many bytes go to a temporary file, not RAM.
 DEFAULT_MEMORY_SINK_MAX_BYTES: int = 64 * 2**20
-#: Batches queued between the decoding thread and the accumulating thread.
-_QUEUE_BATCHES: int = 2
-#: A batch handed to the consumer thread holds at most this many bytes of crops.
-_HANDOFF_MAX_BYTES: int = 16 * 1024 * 1024
 _MIN_FRAMES: int = 2
 #: Crops downscaled by at least this factor are area-resized on a float32 copy (faster there).
 _FLOAT_RESIZE_MIN_SCALE: float = 1.3
-
-
-# ---------------------------------------------------------------------------- sinks
-def release_pages(frames: np.ndarray) -> None:
-    """Drop the resident pages of a memory-mapped array (they are re-read from the file when
-    touched again), so that scanning a long video's crops keeps the resident memory flat."""
-    handle = getattr(frames, "_mmap", None)
-    if isinstance(handle, mmap.mmap) and hasattr(handle, "madvise"):
-        handle.madvise(mmap.MADV_DONTNEED)
-
-
-class BigFrameSink(Protocol):
-    """Receives the uint8 Big frames batch by batch; ``finish`` returns them as (T, h, w, 3)."""
-
-    def write(self, frames: np.ndarray) -> None: ...
-
-    def finish(self) -> np.ndarray: ...
-
-
-class MemoryBigSink:
-    """Keeps the Big frames in RAM (short clips)."""
-
-    def __init__(self) -> None:
-        self._parts: list[np.ndarray] = []
-
-    def write(self, frames: np.ndarray) -> None:
-        self._parts.append(frames.copy())
-
-    def adopt(self, frames: np.ndarray) -> None:
-        """Keep ``frames`` without copying; the caller must not write to them again."""
-        self._parts.append(frames)
-
-    def finish(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.zeros((0, 0, 0, 3), np.uint8)
-
-
-class FileBigSink:
-    """Writes the Big frames to ``path`` (an anonymous temporary file by default) and maps
-    it back.
-
-    The temporary file has no name from the start (``tempfile.TemporaryFile``: unlinked at
-    once), so nothing is left behind whatever ends the process (Ctrl-C, an error, SIGKILL);
-    its space is freed with the returned read-only :class:`numpy.memmap`. Written with
-    ``write()`` (not through a mapping) so the pages never count in this process's resident
-    memory.
-    """
-
-    def __init__(self, path: str | Path | None = None, directory: str | Path | None = None):
-        self.path = None if path is None else Path(path)
-        if self.path is None:
-            self._file = tempfile.TemporaryFile(prefix="bigsmall_big_", dir=directory)
-        else:
-            self._file = self.path.open("w+b")
-        self._shape: tuple[int, ...] | None = None
-        self._count = 0
-
-    def write(self, frames: np.ndarray) -> None:
-        self._shape = frames.shape[1:]
-        self._count += frames.shape[0]
-        self._file.write(np.ascontiguousarray(frames, dtype=np.uint8).tobytes())
-
-    def finish(self) -> np.ndarray:
-        self._file.flush()
-        if self._shape is None or self._count == 0:
-            result = np.zeros((0, 0, 0, 3), np.uint8)
-        else:
-            shape = (self._count, *self._shape)
-            result = np.memmap(self._file, np.uint8, mode="r", shape=shape)
-        self._file.close()  # the mapping keeps its own handle
-        return result
 
 
 # ---------------------------------------------------------------------------- result
@@ -175,229 +106,10 @@ class BigSmallInputs:
         return table[np.asarray(self.big_uint8[start:stop:step])]
 
 
-# ---------------------------------------------------------------------------- frame views
-class _FrameView(Protocol):
-    width: int
-    height: int
-
-    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]: ...
-
-    def crop(self, box: Box | None) -> np.ndarray: ...
-
-
-class _RgbView:
-    def __init__(self, rgb: np.ndarray) -> None:
-        self.rgb = rgb
-        self.height, self.width = rgb.shape[:2]
-
-    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]:
-        detect_gray = getattr(detector, "detect_gray", None)
-        if detect_gray is not None:
-            return detect_gray(cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY), near)
-        return detector.detect(self.rgb)
-
-    def crop(self, box: Box | None) -> np.ndarray:
-        if box is None:
-            return self.rgb
-        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
-        return self.rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else self.rgb
-
-
-def _plane(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
-    plane = frame.planes[index]
-    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
-
-
-class _I420View:
-    """A yuv420p frame (even size, no rotation): crops converted to RGB on their own."""
-
-    def __init__(self, frame: av.VideoFrame) -> None:
-        self.width, self.height = frame.width, frame.height
-        half_h, half_w = self.height // 2, self.width // 2
-        self.y = _plane(frame, 0, self.height, self.width)
-        self.u = _plane(frame, 1, half_h, half_w)
-        self.v = _plane(frame, 2, half_h, half_w)
-
-    def detect(self, detector: FaceDetector, near: Box | None) -> list[Box]:
-        detect_gray = getattr(detector, "detect_gray", None)
-        if detect_gray is not None:
-            return detect_gray(self.y, near)
-        full = np.concatenate([self.y.ravel(), self.u.ravel(), self.v.ravel()])
-        rgb = cv2.cvtColor(full.reshape(-1, self.width), cv2.COLOR_YUV2RGB_I420)
-        return detector.detect(rgb)
-
-    def crop(self, box: Box | None) -> np.ndarray:
-        x0, y0, x1, y1 = 0, 0, self.width, self.height
-        if box is not None:
-            bx0, by0, bx1, by1 = box.clip(self.width, self.height).to_int()
-            if bx1 > bx0 and by1 > by0:
-                x0, y0, x1, y1 = bx0, by0, bx1, by1
-        # Convert the even-aligned region around the crop (chroma is per 2x2 block), then cut
-        # the crop itself: identical to converting the whole frame and cropping.
-        ax0, ay0 = x0 - x0 % 2, y0 - y0 % 2
-        ax1, ay1 = min(x1 + x1 % 2, self.width), min(y1 + y1 % 2, self.height)
-        rgb = self._convert(ax0, ay0, ax1, ay1)
-        return rgb[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
-
-    def _convert(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        h, w = y1 - y0, x1 - x0
-        buf = np.empty(h * w * 3 // 2, np.uint8)
-        quarter = (h // 2) * (w // 2)
-        buf[: h * w].reshape(h, w)[:] = self.y[y0:y1, x0:x1]
-        cy0, cy1, cx0, cx1 = y0 // 2, y1 // 2, x0 // 2, x1 // 2
-        buf[h * w : h * w + quarter].reshape(h // 2, w // 2)[:] = self.u[cy0:cy1, cx0:cx1]
-        buf[h * w + quarter :].reshape(h // 2, w // 2)[:] = self.v[cy0:cy1, cx0:cx1]
-        return cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2RGB_I420)
-
-
-def _views_from_reader(reader: VideoReader) -> Iterator[tuple[_FrameView, float]]:
-    for frame, t_sec in reader.iter_frames():
-        fast = (
-            reader._rot_k == 0
-            and frame.format.name == "yuv420p"
-            and frame.width % 2 == 0
-            and frame.height % 2 == 0
-        )
-        yield (_I420View(frame) if fast else _RgbView(reader.to_rgb(frame))), t_sec
-
-
-def _views_from_batches(batches: Iterable[FrameBatch]) -> Iterator[tuple[_FrameView, float]]:
-    for batch in batches:
-        for frame, t_sec in zip(batch.frames, batch.timestamps_sec, strict=True):
-            yield _RgbView(frame), float(t_sec)
-
-
-# ---------------------------------------------------------------------------- box policies
-def _face_policy(
-    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
-) -> Callable[[_FrameView], tuple[Box | None, bool]]:
-    state: dict[str, Any] = {"tracker": None}
-
-    def policy(view: _FrameView) -> tuple[Box | None, bool]:
-        tracker = state["tracker"]
-        if tracker is None:
-            tracker = FaceTracker(
-                view.width, view.height, every_k_frames, enlarge_coef, square=square
-            )
-            state["tracker"] = tracker
-        # Until a face is first found, look on every frame.
-        if tracker.box is None or tracker.wants_detection():
-            near = tracker.last_face
-            faces = view.detect(detector, near)
-            if not faces and near is not None:
-                # Lost near the last face (moved, or too coarse at the tracking scale): search
-                # the whole frame now rather than holding a stale box for a whole period.
-                faces = view.detect(detector, None)
-            return tracker.update(faces)
-        return tracker.update(None)
-
-    return policy
-
-
-def _framing_policy(
-    detector: FaceDetector, every_k_frames: int, framing: Framing
-) -> Callable[[_FrameView], tuple[Box | None, bool]]:
-    """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
-    leave the frame (see :func:`_padded_crop`)."""
-    track = _face_policy(detector, every_k_frames, 1.0, False)
-
-    def policy(view: _FrameView) -> tuple[Box | None, bool]:
-        box, found = track(view)
-        return (None if box is None else framing_box(box, framing)), found
-
-    return policy
-
-
-def _plain_crop(view: _FrameView, box: Box | None) -> np.ndarray:
-    return view.crop(box)
-
-
-def _padded_crop(view: _FrameView, box: Box | None) -> np.ndarray:
-    """The crop of ``box`` with the parts outside the frame filled by replicating edge pixels
-    (what :func:`bigsmall.video.framing.crop_square_padded` does on a whole RGB frame)."""
-    crop = view.crop(box)
-    if box is None:
-        return crop
-    x0, y0, x1, y1 = box.to_int()
-    top, left = max(0, -y0), max(0, -x0)
-    bottom, right = max(0, y1 - view.height), max(0, x1 - view.width)
-    if top or left or bottom or right:
-        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
-    return crop
-
-
-def _bp4d_policy(view: _FrameView) -> tuple[Box | None, bool]:
-    return bp4d_square_box(view.width, view.height), True
-
-
-def _full_policy(view: _FrameView) -> tuple[Box | None, bool]:
-    return Box(0.0, 0.0, float(view.width), float(view.height)), True
-
-
-#: Crop modes: ``face`` (detect + track), ``bp4d`` (bottom square, no detection), ``full``.
-CROP_MODES: tuple[str, ...] = ("face", "bp4d", "full", "bp4d_framing")
-#: Crop modes that detect the face.
-_DETECTING_MODES: frozenset[str] = frozenset({"face", "bp4d_framing"})
-#: Crop modes whose box may extend past the frame (the crop is padded, not clipped).
-_PADDED_MODES: frozenset[str] = frozenset({"bp4d_framing"})
-
-
-# ---------------------------------------------------------------------------- threading
 #: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s, aligned face
 #: or None when the frame is aligned, else :data:`_NOT_ALIGNED`).
 _Prepared = tuple[np.ndarray, tuple[float, float, float, float], bool, float, Any]
 _NOT_ALIGNED = object()
-_DONE = object()
-
-
-def _in_background(items: Iterator[_Prepared], batch_size: int) -> Iterator[_Prepared]:
-    """Run ``items`` on a daemon thread, handing over lists of ``batch_size`` items.
-
-    Batching keeps thread hand-offs (and GIL switches) rare; the queue bounds memory to
-    a few batches, each at most ``batch_size`` items and :data:`_HANDOFF_MAX_BYTES` of crops.
-    Exceptions (and warnings' side effects) of the producer surface here.
-    """
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_BATCHES)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            batch: list[_Prepared] = []
-            held = 0
-            for item in items:
-                batch.append(item)
-                held += item[0].nbytes
-                # by count, or sooner for big crops (4K video): memory stays flat in resolution
-                if len(batch) == batch_size or held >= _HANDOFF_MAX_BYTES:
-                    if not put(batch):
-                        return
-                    batch, held = [], 0
-            if batch:
-                put(batch)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            put(exc)
-        finally:
-            put(_DONE)
-
-    worker = threading.Thread(target=produce, name="bigsmall-decode", daemon=True)
-    worker.start()
-    try:
-        while (got := handoff.get()) is not _DONE:
-            if isinstance(got, BaseException):
-                raise got
-            yield from got
-    finally:
-        stop.set()
-        worker.join()
 
 
 # ---------------------------------------------------------------------------- builder
@@ -564,9 +276,9 @@ def build_bigsmall_inputs(
             )
     info = getattr(source, "info", None)
     if isinstance(source, VideoReader):
-        views = _views_from_reader(source)
+        views = views_from_reader(source)
     else:
-        views = _views_from_batches(source)
+        views = views_from_batches(source)
     if info is not None:
         name, clip_fps = str(info.path), info.fps
     else:
@@ -584,17 +296,9 @@ def build_bigsmall_inputs(
     else:
         sink = big_sink
 
-    policies: dict[str, Callable[[], Callable[[_FrameView], tuple[Box | None, bool]]]] = {
-        "face": lambda: _face_policy(
-            detector or HaarCascadeDetector(), every_k_frames, enlarge_coef, square
-        ),
-        "bp4d": lambda: _bp4d_policy,
-        "full": lambda: _full_policy,
-        "bp4d_framing": lambda: _framing_policy(
-            detector or HaarCascadeDetector(), every_k_frames, BP4D_FRAMING
-        ),
-    }
-    policy = policies[crop]()
+    policy = crop_policy(
+        crop, detector or HaarCascadeDetector(), every_k_frames, enlarge_coef, square
+    )
     acc = _Accumulator(size_hw, small_hw, batch_size, sink)
     boxes = array("d")  # flat (T * 4,) [x, y, w, h]
     found = bytearray()
@@ -622,16 +326,16 @@ def build_bigsmall_inputs(
         else:
             cv2.resize(crop_rgb, (width, height), dst=out, interpolation=cv2.INTER_AREA)
 
-    cut = _padded_crop if crop in _PADDED_MODES else _plain_crop
+    cut = cut_crop(crop)
     aligned_builder = None
     if align is not None:
         if not align_side:
             raise ValueError("align_side is required with align")
         aligned_builder = AlignedBigBuilder(align_side, align_stride)
 
-    def aligned_face(view: _FrameView, box: Box, face: bool) -> Any:
+    def aligned_face(view: FrameView, box: Box, face: bool) -> Any:
         region, hint = align_region(box, face_hint=crop == "face")
-        return align(_padded_crop(view, region), hint) if face else None
+        return align(padded_crop(view, region), hint) if face else None
 
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop (and align): one :data:`_Prepared` per frame."""
@@ -650,7 +354,7 @@ def build_bigsmall_inputs(
 
     # Threaded: this thread resizes and accumulates while a background thread decodes,
     # detects and crops (roughly half the work each).
-    prepared = _in_background(frames_in(), batch_size) if threaded else frames_in()
+    prepared = in_background(frames_in(), batch_size) if threaded else frames_in()
     for crop_rgb, box_xywh, face, t_sec, aligned in prepared:
         resize_big(crop_rgb, acc.slot())
         if aligned_builder is not None and aligned is not _NOT_ALIGNED:
@@ -662,7 +366,7 @@ def build_bigsmall_inputs(
         n_frames += 1
     acc.flush()
     big = sink.finish()
-    if crop in _DETECTING_MODES and require_face and not any(found):
+    if crop in DETECTING_MODES and require_face and not any(found):
         raise NoFaceError(
             f"{name}: no face found in any of {n_frames} frames; use a video with a visible, "
             "frontal face"

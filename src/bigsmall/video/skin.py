@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from bigsmall.video.inputs import release_pages
+from bigsmall.video.sinks import release_pages
 
 #: Where the detected face box sits in the crop of each crop mode, as fractions of the crop
 #: (x0, y0, x1, y1): ``face`` enlarges the box 1.5× about its centre; ``bp4d_framing`` is a

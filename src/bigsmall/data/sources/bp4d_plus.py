@@ -22,7 +22,7 @@ resampled linearly onto its 25 fps frames; frames are counted from the archive's
 decoding). ``bvp`` is the blood-pressure wave (``bvp_kind="blood_pressure"``): the POS
 pseudo-PPG label is computed later from the video (:mod:`bigsmall.data.pseudo_labels`) with
 ``Labels.heart_rate_bpm`` (mean of ``Pulse Rate_BPM.txt`` over the segment; without that file,
-the FFT rate of the blood-pressure wave). Crop ``"bp4d_square"``.
+the FFT rate of the blood-pressure wave). Crop ``"bp4d"``.
 
 AU_OCC values other than 0/1 (e.g. 9) are "not coded" (-1). The header normally names the AUs
 (its numbers are read); a header that only counts columns (it contains 3 or 8, which FACS does
@@ -307,7 +307,7 @@ class BP4DPlusSource:
         }
         if intensity:
             meta["au_intensity"] = intensity
-        return Recording(ref.id, ref.subject, NAME, video, labels, crop="bp4d_square", meta=meta)
+        return Recording(ref.id, ref.subject, NAME, video, labels, crop="bp4d", meta=meta)
 
 
 def _au_number(column: str) -> int | None:

@@ -374,10 +374,13 @@ def test_live_on_a_file(face_clip: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
     assert code == 0, err
     lines = stdout.strip().splitlines()
-    assert len(lines) == 7  # one status per second of the 6 s clip + the final line
+    assert len(lines) == 8  # one status per second of the 6 s clip + two final lines
     assert lines[0].startswith("t=") and "HR -- bpm (waiting)" in lines[0]
     assert re.search(r"t=\s+4\.0s\s+HR\s+(--|[\d.]+) bpm \((good|fair|poor)\)", lines[3])
-    assert "latency" in lines[0] and lines[-1].startswith("processed 180 frames")
+    assert "latency" in lines[0] and lines[-2].startswith("processed 180 frames")
+    # a file is also read whole, as predict reads it (6 s: long enough for a heart rate only)
+    assert lines[-1].startswith("whole stream (last 6 s): HR")
+    assert "BR -- /min (too short)" in lines[-1]
 
 
 def test_partly_truncated_video_and_allow_truncated(
@@ -476,4 +479,4 @@ def test_live_on_a_variable_frame_rate_file_is_not_called_truncated(
         container.mux(stream.encode(None))
     code, stdout, err = _run(["live", "--video", str(vfr), "--method", "pos"], capsys)
     assert code == 0, err
-    assert stdout.strip().splitlines()[-1].startswith("processed")
+    assert stdout.strip().splitlines()[-2].startswith("processed")

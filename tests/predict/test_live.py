@@ -111,3 +111,35 @@ def _batch(frames: np.ndarray):
     from bigsmall.video import FrameBatch
 
     return FrameBatch(frames, np.arange(len(frames)) / 30.0, 0)
+
+
+def test_live_whole_stream_agrees_with_predict(demo_video: tuple[Path, object]) -> None:
+    """On one file, live's whole-stream reading (the same model session, crop, fused pulse and
+    breathing) gives predict's heart and breathing rates within 1 per minute and its AUs."""
+    from bigsmall.predict import Predictor
+    from bigsmall.predict.session import ModelSession
+
+    path, truth = demo_video
+    clip = read_all(path)
+    session = ModelSession(backend="onnx")
+    runner, _ = session.runner()
+    estimator = LiveEstimator(
+        clip.fps,
+        runner=runner,
+        n_segment=session.n_segment,
+        big_hw=session.big_hw,
+        small_hw=session.small_hw,
+        crop=session.crop,
+        breathing="fused",
+    )
+    _statuses(estimator, clip.frames)
+    whole = estimator.summary()
+    result = Predictor(backend="onnx").predict(path)
+    assert result.heart_rate_bpm is not None and whole.heart_rate_bpm is not None
+    assert abs(whole.heart_rate_bpm - result.heart_rate_bpm) <= 1.0
+    assert abs(whole.heart_rate_bpm - truth.heart_rate_bpm) < 3.0
+    assert result.breathing_rate_bpm is not None and whole.breathing_rate_bpm is not None
+    assert abs(whole.breathing_rate_bpm - result.breathing_rate_bpm) <= 1.0
+    present = [au for au, share in result.au_occurrence.items() if share >= 0.5]
+    assert whole.active_aus == present
+    assert "HR" in whole.readings() and "latency" not in whole.readings()

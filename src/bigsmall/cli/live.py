@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from bigsmall.cli.predict import add_model_arguments, positive_float
+from bigsmall.cli.predict import add_model_arguments, add_pulse_argument, positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--camera", type=int, default=None, metavar="N", help="camera index")
     source.add_argument("--video", default=None, metavar="FILE", help="video file as a camera")
     add_model_arguments(parser)
+    add_pulse_argument(parser)
     parser.add_argument(
         "--window-sec", type=positive_float, default=10.0, help="heart-rate window (default 10)"
     )
@@ -95,7 +96,7 @@ def _frames_from_file(path: str):
 
 def run(args: argparse.Namespace) -> int:
     from bigsmall.errors import ConfigError
-    from bigsmall.predict.live import LiveEstimator
+    from bigsmall.predict.live import BUFFER_SEC, LiveEstimator
     from bigsmall.predict.session import ModelSession
 
     if args.camera is None and args.video is None:
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             "big_hw": session.big_hw,
             "small_hw": session.small_hw,
             "crop": session.crop,
+            "pulse": args.pulse,
         }
     else:
         import cv2
@@ -170,6 +172,10 @@ def run(args: argparse.Namespace) -> int:
             f"processed {count} frames at {status.frames_per_sec:.0f} frames/s "
             f"(median latency {status.latency_ms_median:.2f} ms/frame)"
         )
+        if args.video:  # a file: also read it whole, as predict does
+            whole = estimator.summary()
+            seconds = min(count / fps, BUFFER_SEC)
+            print(f"whole stream (last {seconds:.0f} s): {whole.readings()}")
     return 0
 
 

@@ -27,7 +27,7 @@ from bigsmall.constants import AU_NAMES
 from bigsmall.errors import ConfigError
 from bigsmall.predict import analysis
 from bigsmall.predict.motion import VerticalMotionTracker
-from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD
+from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
@@ -36,6 +36,7 @@ from bigsmall.video.face import HaarCascadeDetector
 from bigsmall.video.framing import BP4D_FRAMING, CROP_MODES, crop_square_padded, framing_box
 from bigsmall.video.inputs import SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
+from bigsmall.video.skin import skin_mean_rgb, skin_region
 
 #: Seconds of history kept for normalization and the rates.
 BUFFER_SEC: float = 30.0
@@ -67,18 +68,24 @@ class LiveStatus:
 
     def line(self) -> str:
         """A one-line status for a terminal."""
+        return (
+            f"t={self.time_sec:6.1f}s  {self.readings()}"
+            f"  face: {'yes' if self.face_found else 'NO'}"
+            f"  latency {self.latency_ms_median:.2f} ms/frame (median; p95 "
+            f"{self.latency_ms_p95:.2f})"
+            f"  {self.frames_per_sec:.0f} frames/s"
+        )
+
+    def readings(self) -> str:
+        """Heart rate, breathing rate and active AUs, with their quality."""
 
         def rate(value: float | None, unit: str, quality: str) -> str:
             return f"-- {unit} ({quality})" if value is None else f"{value:5.1f} {unit} ({quality})"
 
         aus = "n/a" if self.active_aus is None else (" ".join(self.active_aus) or "none")
         return (
-            f"t={self.time_sec:6.1f}s  HR {rate(self.heart_rate_bpm, 'bpm', self.pulse_quality)}"
-            f"  BR {rate(self.breathing_rate_bpm, '/min', self.breathing_quality)}"
-            f"  AUs: {aus}  face: {'yes' if self.face_found else 'NO'}"
-            f"  latency {self.latency_ms_median:.2f} ms/frame (median; p95 "
-            f"{self.latency_ms_p95:.2f})"
-            f"  {self.frames_per_sec:.0f} frames/s"
+            f"HR {rate(self.heart_rate_bpm, 'bpm', self.pulse_quality)}"
+            f"  BR {rate(self.breathing_rate_bpm, '/min', self.breathing_quality)}  AUs: {aus}"
         )
 
 
@@ -99,6 +106,8 @@ class LiveEstimator:
         crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,
             ``bp4d`` or ``full``; :attr:`bigsmall.predict.session.ModelSession.crop`), as
             ``predict`` makes it.
+        pulse: how the network's heart rate is read, as ``predict``: "fused" (its PPG together
+            with POS on the face's skin colour) or "model" (its PPG alone).
     """
 
     def __init__(
@@ -112,6 +121,7 @@ class LiveEstimator:
         big_hw: tuple[int, int] = BIG_SIZE_HW,
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
         crop: str = "face",
+        pulse: str = "fused",
     ) -> None:
         if method == MODEL_METHOD and runner is None:
             raise ValueError("method 'bigsmall' needs a runner")
@@ -127,6 +137,11 @@ class LiveEstimator:
         if crop not in CROP_MODES:
             raise ConfigError(f"unknown crop {crop!r}; choose one of {', '.join(CROP_MODES)}")
         self.crop = crop
+        self.pulse = pulse
+        x0, y0, x1, y1 = skin_region(crop)
+        h, w = big_hw
+        self.skin_rows = slice(round(y0 * h), max(round(y1 * h), round(y0 * h) + 1))
+        self.skin_cols = slice(round(x0 * w), max(round(x1 * w), round(x0 * w) + 1))
         size = max(round(BUFFER_SEC * fps), 2)
         self.detector = HaarCascadeDetector()
         self.tracker: FaceTracker | None = None
@@ -136,6 +151,10 @@ class LiveEstimator:
         self.prev_x: np.ndarray | None = None
         # Per-frame history.
         self.rgb: deque[tuple[float, float, float]] = deque(maxlen=size)
+        self.skin: deque[np.ndarray] = deque(maxlen=size)
+        #: Frames read by the network, and per AU those where it was present (whole stream).
+        self.au_frames = 0
+        self.au_present = np.zeros(len(AU_NAMES), np.int64)
         self.found: deque[bool] = deque(maxlen=size)
         self.position: deque[float] = deque(maxlen=size)
         self.x_stats: deque[tuple[float, float]] = deque(maxlen=size)
@@ -190,6 +209,8 @@ class LiveEstimator:
         big = self._crop(frame_rgb, box)
         mean = cv2.mean(big)
         self.rgb.append((mean[0], mean[1], mean[2]))
+        if self.runner is not None and self.pulse == "fused":
+            self.skin.append(skin_mean_rgb(big[self.skin_rows, self.skin_cols]))
         self.found.append(face)
         self.position.append(self.motion.update(big, box.as_array()))
         if self.runner is not None:
@@ -243,44 +264,85 @@ class LiveEstimator:
         if "resp" in out:
             self.resp.extend(out["resp"][:, 0].tolist())
         if "au" in out:
-            self.au.extend(list(1.0 / (1.0 + np.exp(-out["au"].astype(np.float64)))))
+            probs = 1.0 / (1.0 + np.exp(-out["au"].astype(np.float64)))
+            self.au.extend(list(probs))
+            self.au_frames += probs.shape[0]
+            self.au_present += (probs >= AU_PRESENT_PROBABILITY).sum(0)
 
     def _estimate(self, raw: np.ndarray, kind: str, diff_normalized: bool, min_sec: float):
         return self._estimate_many([(raw, diff_normalized)], kind, min_sec)
 
-    def _estimate_many(self, raws: list[tuple[np.ndarray, bool]], kind: str, min_sec: float):
+    def _estimate_many(
+        self,
+        raws: list[tuple[np.ndarray, bool]],
+        kind: str,
+        min_sec: float,
+        short: str = "waiting",
+    ):
         """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
-        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`)."""
+        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`); quality
+        ``short`` while they cover less than ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
-            return None, "waiting"
+            return None, short
         waves = [analysis.prepare(raw, self.fps, kind, dn) for raw, dn in raws]
         est = analysis.estimate(waves, self.fps, kind)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
-    def _update(self, face: bool) -> LiveStatus:
+    def _pulses(self, frames: int) -> list[tuple[np.ndarray, bool]]:
+        """The raw pulse estimates ``(wave, diff-normalized)`` of the last ``frames`` frames,
+        as ``predict`` reads them: the network's PPG (with POS on the skin colour when fused),
+        or the classic method on the crop's colour."""
+        if self.runner is None:
+            rgb = np.asarray(self.rgb, np.float64)[-frames:]
+            pulse = extract_pulse(rgb, self.fps, self.method) if rgb.shape[0] > 2 else rgb[:, 0]
+            return [(PULSE_SIGN[self.method] * pulse, False)]
+        ppg = np.asarray(self.bvp, np.float64)[-frames:]
+        reads = [(ppg, True)]
+        if self.pulse == "fused" and len(self.skin) > 2:
+            # the frames the network has read so far (it lags by up to a window)
+            skin = np.asarray(self.skin, np.float64)[: len(self.skin) - len(self.pending_big)]
+            skin = skin[-min(frames, ppg.shape[0]) :]
+            if skin.shape[0] > 2:
+                reads.append((PULSE_SIGN["pos"] * extract_pulse(skin, self.fps, "pos"), False))
+        return reads
+
+    def summary(self) -> LiveStatus:
+        """The whole stream read at once (the last :data:`BUFFER_SEC` s; a shorter file: all of
+        it), as ``predict`` reads a file: rates from every frame kept, and the AUs present on at
+        least half of the frames the network read. Call it at the end of a file."""
         if self.runner is not None:
             self._run_model()
-        hr_frames = round(self.window_sec * self.fps)
-        if self.runner is not None:
-            pulse = np.asarray(self.bvp, np.float64)[-hr_frames:]
-            pulse_dn = True
-        else:
-            rgb = np.asarray(self.rgb, np.float64)[-hr_frames:]
-            pulse = extract_pulse(rgb, self.fps, self.method) if rgb.shape[0] > 2 else rgb[:, 0]
-            pulse_dn = False
-        hr, hr_quality = self._estimate(pulse, "heart", pulse_dn, self.window_sec)
+        frames = len(self.found)
+        hr, hr_quality = self._estimate_many(
+            self._pulses(frames), "heart", analysis.MIN_SEC["heart"], analysis.TOO_SHORT
+        )
+        br, br_quality = self._estimate_many(
+            self._breaths(), "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT
+        )
+        aus = None
+        if self.runner is not None and self.au_frames:
+            share = self.au_present / self.au_frames
+            aus = [name for name, v in zip(AU_NAMES, share, strict=True) if v >= 0.5]
+        return self._status(hr, hr_quality, br, br_quality, aus, any(self.found))
+
+    def _breaths(self) -> list[tuple[np.ndarray, bool]]:
+        """The raw breathing estimates: the respiration head and/or the head's motion."""
         motion = (np.asarray(self.position, np.float64), False)
         if self.breathing in ("model", "fused") and self.resp:
             head = (np.asarray(self.resp, np.float64), True)
             if self.breathing == "fused":  # the latest stretch both cover (the head lags)
                 common = min(head[0].size, motion[0].size)
-                breaths = [(head[0][-common:], True), (motion[0][-common:], False)]
-            else:
-                breaths = [head]
-        else:
-            breaths = [motion]
+                return [(head[0][-common:], True), (motion[0][-common:], False)]
+            return [head]
+        return [motion]
+
+    def _update(self, face: bool) -> LiveStatus:
+        if self.runner is not None:
+            self._run_model()
+        hr_frames = round(self.window_sec * self.fps)
+        hr, hr_quality = self._estimate_many(self._pulses(hr_frames), "heart", self.window_sec)
         br, br_quality = self._estimate_many(
-            breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC
+            self._breaths(), "breathing", analysis.BREATHING_MIN_WINDOW_SEC
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown
@@ -288,6 +350,17 @@ class LiveEstimator:
             aus = [
                 name for name, p in zip(AU_NAMES, mean, strict=True) if p >= ACTIVE_AU_PROBABILITY
             ]
+        return self._status(hr, hr_quality, br, br_quality, aus, face)
+
+    def _status(
+        self,
+        hr: float | None,
+        hr_quality: str,
+        br: float | None,
+        br_quality: str,
+        aus: list[str] | None,
+        face: bool,
+    ) -> LiveStatus:
         latency = np.asarray(self.latency_sec) * 1e3 if self.latency_sec else np.zeros(1)
         return LiveStatus(
             time_sec=self.count / self.fps,

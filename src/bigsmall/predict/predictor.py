@@ -104,7 +104,7 @@ AU_PRESENT_PROBABILITY: float = 0.5
 PROGRESS_MIN_FRAMES: int = 1800
 #: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
 #: keeps the PPG's phase, the others are inverted (see :mod:`bigsmall.signal.rppg`).
-_PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom": 1.0}
+PULSE_SIGN: dict[str, float] = {name: -1.0 for name in RPPG_METHODS} | {"chrom": 1.0}
 
 
 class _ProgressReader(VideoReader):
@@ -383,7 +383,7 @@ class Predictor:
             au = None if logits is None else 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
             resp_model = outputs["resp"][:, 0].astype(np.float64) if "resp" in outputs else None
         else:
-            pulse = _PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
+            pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
             resp_model = None
         breathing_support = []
@@ -397,7 +397,7 @@ class Predictor:
         support = []
         if self.uses_model and self.pulse == "fused":
             skin = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
-            support.append((_PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
+            support.append((PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
         waves = _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support)
         return waves, backend
 

@@ -71,3 +71,17 @@ def test_int8_quantisation_tracks_fp32(exported, tmp_path: Path) -> None:
     fp32 = OnnxModel(path)(big_first, small).bvp[:, 0]
     q = OnnxModel(int8)(big_first, small).bvp[:, 0]
     assert np.corrcoef(fp32, q)[0, 1] > 0.9
+
+
+def test_onnx_runtime_loads_without_the_quantization_toolkit() -> None:
+    """Running a graph never pays for ONNX Runtime's quantization module (it imports onnx and
+    costs about a second of every `predict`'s start-up); int8 export imports it when asked."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bigsmall.models.onnx_runtime as m; "
+        "assert 'onnxruntime.quantization' not in sys.modules, 'eager import'; "
+        "assert callable(m.quantize_int8)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -16,12 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization import (
-    CalibrationDataReader,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
 
 from bigsmall.constants import TASKS
 from bigsmall.errors import CheckpointError
@@ -114,18 +108,25 @@ class OnnxModel:
         return BigSmallOutput(**{t: outs.get(t) for t in TASKS})
 
 
-class _ArrayReader(CalibrationDataReader):
-    """Feeds calibration batches (one dict of input name → array per batch)."""
+def _array_reader(batches: Sequence[dict[str, np.ndarray]]) -> object:
+    """ONNX Runtime's calibration reader over ``batches`` (its quantization module is imported
+    here, not with this module: it pulls ``onnx`` and costs about a second at start-up)."""
+    from onnxruntime.quantization import CalibrationDataReader
 
-    def __init__(self, batches: Sequence[dict[str, np.ndarray]]) -> None:
-        self._batches = list(batches)
-        self._iter: Iterator[dict[str, np.ndarray]] = iter(self._batches)
+    class _ArrayReader(CalibrationDataReader):
+        """Feeds calibration batches (one dict of input name → array per batch)."""
 
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self._iter, None)
+        def __init__(self, batches: Sequence[dict[str, np.ndarray]]) -> None:
+            self._batches = list(batches)
+            self._iter: Iterator[dict[str, np.ndarray]] = iter(self._batches)
 
-    def rewind(self) -> None:
-        self._iter = iter(self._batches)
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._iter, None)
+
+        def rewind(self) -> None:
+            self._iter = iter(self._batches)
+
+    return _ArrayReader(batches)
 
 
 def random_calibration(
@@ -169,11 +170,13 @@ def quantize_int8(
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # quantize_static logs pre-processing advice on the root logger
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
     try:
         quantize_static(
             str(fp32_path),
             tmp,
-            _ArrayReader(batches),
+            _array_reader(batches),
             quant_format=QuantFormat.QDQ,
             per_channel=per_channel,
             activation_type=QuantType.QUInt8,

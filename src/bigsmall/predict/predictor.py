@@ -19,6 +19,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -370,12 +371,28 @@ class Predictor:
                 bar.close()
         return outputs, backend
 
+    def _crop_traces(self, inputs: BigSmallInputs) -> dict[str, np.ndarray]:
+        """The readings taken from the face crops themselves: the head's vertical motion
+        (breathing) and the skin colour (POS, read with the network's PPG), as needed."""
+        traces: dict[str, np.ndarray] = {}
+        if self.breathing != "model" or not self.uses_model:
+            traces["motion"] = vertical_motion(inputs.big_uint8, inputs.boxes)
+        if self.uses_model and self.pulse == "fused":
+            traces["skin"] = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
+        return traces
+
     def _waves(self, inputs: BigSmallInputs) -> tuple[_Waves, str | None]:
         fs = inputs.fps
         backend = None
         au = None
+        resp_model = None
         if self.uses_model:
-            outputs, backend = self._model_outputs(inputs)
+            # The crop readings run beside the network (which spends its time in native code
+            # without the GIL): both passes end about when the network does.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigsmall-crops") as pool:
+                crops = pool.submit(self._crop_traces, inputs)
+                outputs, backend = self._model_outputs(inputs)
+                traces = crops.result()
             if "bvp" not in outputs:
                 raise ConfigError("this checkpoint has no pulse head; pass a full BigSmall model")
             pulse, pulse_dn = outputs["bvp"][:, 0].astype(np.float64), True
@@ -383,21 +400,21 @@ class Predictor:
             au = None if logits is None else 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
             resp_model = outputs["resp"][:, 0].astype(np.float64) if "resp" in outputs else None
         else:
+            traces = self._crop_traces(inputs)
             pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
-            resp_model = None
         breathing_support = []
         if self.breathing != "motion" and resp_model is not None:
             breathing, breathing_dn = resp_model, True
             if self.breathing == "fused":
-                motion = vertical_motion(inputs.big_uint8, inputs.boxes)
-                breathing_support.append((motion, False))
+                breathing_support.append((traces["motion"], False))
         else:
-            breathing, breathing_dn = vertical_motion(inputs.big_uint8, inputs.boxes), False
+            if "motion" not in traces:  # the model was asked for, but has no respiration head
+                traces["motion"] = vertical_motion(inputs.big_uint8, inputs.boxes)
+            breathing, breathing_dn = traces["motion"], False
         support = []
-        if self.uses_model and self.pulse == "fused":
-            skin = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
-            support.append((PULSE_SIGN["pos"] * extract_pulse(skin, fs, "pos"), False))
+        if "skin" in traces:
+            support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
         waves = _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support)
         return waves, backend
 

@@ -11,7 +11,10 @@ Backends (all with N = 3 frames per window; the Big branch sees one frame per wi
 - ``torch frozen``: :class:`TorchWindowsModel` (channels-last, TorchScript-frozen, 4 windows
   per call), the fastest pure-PyTorch path;
 - ``ORT fp32`` / ``ORT int8``: the exported windows graph under ONNX Runtime, 8 windows per
-  session run; int8 is static QDQ quantisation calibrated on random inputs, with the Pearson
+  session run; ``ORT fp32, plain export``: the same network exported the simplest way
+  (``torch.onnx.export`` of ``forward_windows``, TorchScript exporter, no metadata, no
+  packaging), run with the same session settings — the package's graph should be as fast; int8
+  is static QDQ quantisation calibrated on random inputs, with the Pearson
   correlation of its PPG output to fp32 on held-out random inputs.
 
 Each backend runs ``--repeats`` timed calls split over ``--rounds`` interleaved rounds, so that
@@ -72,6 +75,7 @@ def _make_backends(
     ort_fp32: OnnxModel,
     ort_int8: OnnxModel | None,
     windows: int,
+    ort_plain: OnnxModel | None = None,
 ) -> dict[str, Callable[[], object]]:
     """Zero-argument callables, one per backend, on random inputs of ``windows`` windows."""
     n = model.n_segment
@@ -92,9 +96,45 @@ def _make_backends(
         "torch frozen": lambda: frozen(big_first, small),
         "ORT fp32": lambda: ort_fp32(big_np, small_np),
     }
+    if ort_plain is not None:
+        backends["ORT fp32, plain export"] = lambda: ort_plain(big_np, small_np)
     if ort_int8 is not None:
         backends["ORT int8"] = lambda: ort_int8(big_np, small_np)
     return backends
+
+
+class _Windows(torch.nn.Module):
+    """``forward_windows`` as a plain module returning the three heads."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, big_first: torch.Tensor, small: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.model.forward_windows(big_first, small)
+        return out.au, out.bvp, out.resp
+
+
+def _plain_export(model: torch.nn.Module, path: Path) -> Path:
+    """The simplest export of the windows path (TorchScript exporter, dynamic windows)."""
+    import warnings
+
+    n = model.n_segment
+    big = torch.randn(4, 3, model.big_size, model.big_size)
+    small = torch.randn(4 * n, 3, model.small_size, model.small_size)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Windows(model).eval(),
+            (big, small),
+            str(path),
+            input_names=["big_first", "small"],
+            output_names=["au", "bvp", "resp"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={"big_first": {0: "windows"}, "small": {0: "frames"}},
+        )
+    return path
 
 
 def _print_table(
@@ -140,6 +180,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bigsmall_bench_"))
     fp32_path = export_onnx(model, tmp / "bigsmall.onnx")
     ort_fp32 = OnnxModel(fp32_path, intra_op_num_threads=args.threads, allow_spinning=False)
+    plain_path = _plain_export(model, tmp / "plain.onnx")
+    ort_plain = OnnxModel(plain_path, intra_op_num_threads=args.threads, allow_spinning=False)
     ort_int8 = None
     corr = float("nan")
     if args.int8:
@@ -154,7 +196,7 @@ def main() -> None:
 
     results: dict[tuple[str, int], list[float]] = {}
     for windows in args.windows:
-        backends = _make_backends(model, model_cl, frozen, ort_fp32, ort_int8, windows)
+        backends = _make_backends(model, model_cl, frozen, ort_fp32, ort_int8, windows, ort_plain)
         with torch.inference_mode():
             for _ in range(args.rounds):
                 for name, fn in backends.items():

@@ -143,3 +143,47 @@ def test_live_whole_stream_agrees_with_predict(demo_video: tuple[Path, object]) 
     present = [au for au, share in result.au_occurrence.items() if share >= 0.5]
     assert whole.active_aus == present
     assert "HR" in whole.readings() and "latency" not in whole.readings()
+
+
+def test_live_aligns_the_big_frame_of_each_window(
+    demo_video: tuple[Path, object], tiny_weights: Path
+) -> None:
+    """With an aligner (weights trained on aligned faces), the network's Big input is the
+    aligned frame of each window's first frame, standardized with the aligned frames' own
+    statistics; the Small branch keeps the face crop."""
+    from bigsmall.predict.runner import load_model, make_runner
+    from bigsmall.video.align import AlignedFace
+
+    clip = read_all(demo_video[0])
+    loaded = load_model(tiny_weights)
+    runner = make_runner(loaded, "torch", "cpu", print, threads=1)
+    side = loaded.module.big_size
+    pattern = np.tile(np.arange(side, dtype=np.uint8)[None, :, None] * 4, (side, 1, 3))
+    calls: list[object] = []
+
+    def aligner(rgb: np.ndarray, box: object) -> AlignedFace:
+        calls.append(box)
+        return AlignedFace(pattern, np.full((49, 2), side / 2, np.float32), np.eye(2, 3))
+
+    seen: list[np.ndarray] = []
+
+    def recording(big: np.ndarray, small: np.ndarray) -> dict[str, np.ndarray]:
+        seen.append(big)
+        return runner(big, small)
+
+    estimator = LiveEstimator(
+        clip.fps,
+        runner=recording,
+        n_segment=3,
+        big_hw=(side, side),
+        small_hw=(loaded.module.small_size,) * 2,
+        aligner=aligner,
+    )
+    _statuses(estimator, clip.frames[:90])
+    assert len(calls) == 30 and all(box is not None for box in calls)  # frames 0, 3, 6, ...
+    big = np.concatenate(seen)
+    assert big.shape[0] == 30
+    np.testing.assert_allclose(big, np.broadcast_to(big[:1], big.shape))  # all the pattern
+    x = np.clip(pattern / 255.0, 1 / 255, 1.0)  # the Standardized input's unit levels
+    expected = (x - x.mean()) / x.std()
+    np.testing.assert_allclose(big[0], expected.transpose(2, 0, 1), atol=1e-3)

@@ -112,15 +112,10 @@ def run(args: argparse.Namespace) -> int:
             args.checkpoint, args.fold, args.backend, args.device, args.align,
             lambda m: print(f"bigsmall: {m}", file=sys.stderr), threads=args.threads,
         )  # fmt: skip
-        if session.aligned:
-            raise ConfigError(
-                f"{session.loaded.weights}: live does not landmark-align faces yet; run "
-                "`bigsmall predict` on a recording for weights trained on aligned faces"
-            )
         runner, backend = session.runner()
         print(
             f"model {session.loaded.name} ({session.loaded.weights}, {backend}); "
-            f"crop {session.crop}",
+            f"crop {session.crop}" + (", landmark-aligned Big frames" if session.aligned else ""),
             file=sys.stderr,
         )
         sizes = {
@@ -129,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             "small_hw": session.small_hw,
             "crop": session.crop,
             "pulse": args.pulse,
+            "aligner": session.align_kwargs().get("align"),
         }
     else:
         import cv2

@@ -30,10 +30,18 @@ from bigsmall.predict.motion import VerticalMotionTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
+from bigsmall.video.aligned_big import Aligner, align_region
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import HaarCascadeDetector
-from bigsmall.video.framing import BP4D_FRAMING, CROP_MODES, crop_square_padded, framing_box
+from bigsmall.video.frame_views import RgbView
+from bigsmall.video.framing import (
+    BP4D_FRAMING,
+    CROP_MODES,
+    crop_square_padded,
+    framing_box,
+    padded_crop,
+)
 from bigsmall.video.inputs import SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
 from bigsmall.video.skin import skin_mean_rgb, skin_region
@@ -108,6 +116,9 @@ class LiveEstimator:
             ``predict`` makes it.
         pulse: how the network's heart rate is read, as ``predict``: "fused" (its PPG together
             with POS on the face's skin colour) or "model" (its PPG alone).
+        aligner: for weights trained on landmark-aligned faces
+            (:class:`bigsmall.video.align.FaceAligner`, as ``predict`` builds it): the Big frame
+            of each window is aligned (a frame without landmarks keeps its plain crop).
     """
 
     def __init__(
@@ -122,6 +133,7 @@ class LiveEstimator:
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
         crop: str = "face",
         pulse: str = "fused",
+        aligner: Aligner | None = None,
     ) -> None:
         if method == MODEL_METHOD and runner is None:
             raise ValueError("method 'bigsmall' needs a runner")
@@ -138,6 +150,11 @@ class LiveEstimator:
             raise ConfigError(f"unknown crop {crop!r}; choose one of {', '.join(CROP_MODES)}")
         self.crop = crop
         self.pulse = pulse
+        self.aligner = aligner
+        self.pending_aligned: list[np.ndarray] = []  # aligned unit-float Big frames
+        self.aligned_stats: deque[tuple[float, float, int]] = deque(
+            maxlen=max(round(BUFFER_SEC * fps / n_segment), 1)
+        )
         x0, y0, x1, y1 = skin_region(crop)
         h, w = big_hw
         self.skin_rows = slice(round(y0 * h), max(round(y1 * h), round(y0 * h) + 1))
@@ -214,6 +231,8 @@ class LiveEstimator:
         self.found.append(face)
         self.position.append(self.motion.update(big, box.as_array()))
         if self.runner is not None:
+            if self.aligner is not None and self.count % self.n == 0:
+                self._aligned_input(frame_rgb, box, face, big)
             self._model_inputs(big)
         self.count += 1
         status = None
@@ -239,6 +258,19 @@ class LiveEstimator:
         self.pending_big.append(x)
         self.pending_small.append(small)
 
+    def _aligned_input(self, frame: np.ndarray, box: Box, face: bool, big: np.ndarray) -> None:
+        """The aligned Big frame of a window (as ``predict`` aligns it), or its plain crop."""
+        aligned = None
+        if face:
+            region, hint = align_region(box, face_hint=self.crop == "face")
+            aligned = self.aligner(padded_crop(RgbView(frame), region), hint)
+        image = big if aligned is None else np.ascontiguousarray(aligned.image, np.uint8)
+        if image.shape[:2] != self.big_hw:
+            image = cv2.resize(image, self.big_hw[::-1], interpolation=cv2.INTER_AREA)
+        x = cv2.LUT(image, self.lut)
+        self.aligned_stats.append((sum(cv2.sumElems(x)[:3]), cv2.norm(x, cv2.NORM_L2SQR), x.size))
+        self.pending_aligned.append(x)
+
     # -- estimates -----------------------------------------------------------------------------
     def _run_model(self) -> None:
         windows = len(self.pending_big) // self.n
@@ -254,7 +286,15 @@ class LiveEstimator:
         d_mean = sum(s[0] for s in self.d_stats) / d_count
         d_std = np.sqrt(max(sum(s[1] for s in self.d_stats) / d_count - d_mean * d_mean, 0.0))
         d_std = max(d_std, 1e-6)
-        big = np.stack(self.pending_big[0 : used : self.n])
+        if self.aligner is not None:  # Big reads the aligned frames, with their own statistics
+            big = np.stack(self.pending_aligned[:windows])
+            del self.pending_aligned[:windows]
+            count = sum(s[2] for s in self.aligned_stats)
+            x_mean = sum(s[0] for s in self.aligned_stats) / count
+            x_sq = sum(s[1] for s in self.aligned_stats) / count
+            x_std = max(np.sqrt(max(x_sq - x_mean * x_mean, 0.0)), 1e-6)
+        else:
+            big = np.stack(self.pending_big[0 : used : self.n])
         big = ((big - np.float32(x_mean)) / np.float32(x_std)).transpose(0, 3, 1, 2)
         small = (np.stack(self.pending_small[:used]) / np.float32(d_std)).transpose(0, 3, 1, 2)
         out = self.runner(np.ascontiguousarray(big), np.ascontiguousarray(small))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -33,7 +32,7 @@ from bigsmall.data.synthetic.compositor import render_frames, trial_signals
 from bigsmall.data.synthetic.renderer import render_procedural, sample_look
 from bigsmall.data.synthetic.scene import sample_trial
 from bigsmall.errors import DatasetError
-from bigsmall.output_dir import atomic_dir, check_out_dir
+from bigsmall.output_dir import atomic_dir, check_out_dir, write_text_atomic
 from bigsmall.video.writer import VideoWriter
 
 GENERATOR_VERSION: str = "1.0"
@@ -141,13 +140,7 @@ def write_csv(
         labels = ",".join(str(int(v)) for v in au[i])
         ppg = "" if signals_ppg is None else f"{signals_ppg[i]:.6f},"
         lines.append(f"{i / fps:.6f},{ppg}{signals_resp[i]:.6f},{labels}")
-    _write_text(path, "\n".join(lines) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_text_atomic(path, "\n".join(lines) + "\n")
 
 
 def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) -> dict[str, object]:
@@ -223,7 +216,7 @@ def generate_video(config: SynthConfig, subject: int, trial: int, root: Path) ->
         f"breathing (up = inhale, head up); AUs 0/1 at intensity >= {LABEL_THRESHOLD:g}; "
         "talking sets no AU.",
     }
-    _write_text(folder / f"{name}.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(folder / f"{name}.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
 
 
@@ -308,5 +301,5 @@ def _generate_into(
             for meta in videos
         ],
     }
-    _write_text(tmp / "dataset.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(tmp / "dataset.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

@@ -8,18 +8,13 @@ import numpy as np
 import pytest
 
 from bigsmall.cli import main
-
-CONFIG = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+from tiny_runs import run_config
 
 
 @pytest.fixture(scope="module")
 def full_crop_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(weights trained on whole frames — a non-default crop —, one of the training videos)."""
     root = tmp_path_factory.mktemp("crop")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BIGSMALL_DATA", str(root / "data"))
-    mp.setenv("BIGSMALL_CACHE", str(root / "cache"))
-    mp.setenv("BIGSMALL_RUNS", str(root / "runs"))
     overrides = [
         "data.synthesize.subjects=2",
         "data.synthesize.seconds=6",
@@ -34,14 +29,8 @@ def full_crop_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         "preprocess.small_size=[4,4]",
         "preprocess.crop=full",
     ]
-    args = ["run", str(CONFIG), "--workers", "1"]
-    for item in overrides:
-        args += ["--set", item]
-    try:
-        assert main(args) == 0
-    finally:
-        mp.undo()
-    weights = root / "runs" / "synthetic" / "fold1" / "checkpoints" / "last.safetensors"
+    runs = run_config("synthetic.yaml", root, overrides)
+    weights = runs / "synthetic" / "fold1" / "checkpoints" / "last.safetensors"
     video = next((root / "data" / "synthetic").glob("*/*.mp4"))
     return weights, video
 

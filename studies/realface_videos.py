@@ -116,6 +116,9 @@ def main() -> None:
     parser.add_argument("--no-pulse", action="store_true", help="animated photos, no pulse")
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--crf", nargs=2, type=int, default=(16, 28), metavar=("LO", "HI"), help="H.264 crf range"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +141,11 @@ def main() -> None:
             photo = read_image(src)
             frames = None if kind == "null" else still_motion(photo, n, rng)
         hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
-        pct, amp, crf = rng.uniform(0.2, 0.4), rng.uniform(1.5, 3.0), int(rng.integers(16, 29))
+        pct, amp, crf = (
+            rng.uniform(0.2, 0.4),
+            rng.uniform(1.5, 3.0),
+            int(rng.integers(args.crf[0], args.crf[1] + 1)),
+        )
         if kind == "null":
             still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR)
             frames = np.clip(still[None] + rng.normal(0, 1.0, (n, *still.shape)), 0, 255).astype(

@@ -94,3 +94,18 @@ def test_standardize_table_is_the_reference_formula() -> None:
     np.testing.assert_allclose(standardize_table(mean, std)[frames], expected, rtol=0, atol=1e-6)
     assert unit_levels()[0] == np.float32(1 / 255) and unit_levels()[255] == 1.0
     assert not np.isnan(standardize_table(0.5, 0.0)).any()  # a flat clip: zeros, not NaN
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 12, 12), (2, 9, 9, 3), (7,), (0, 4)])
+def test_apply_table_equals_indexing(shape: tuple[int, ...]) -> None:
+    """OpenCV's lookup gives exactly ``table[frames]``, for any shape, also strided views."""
+    from bigsmall.video.normalize import apply_table, standardize_table
+
+    table = standardize_table(0.42, 0.17)
+    frames = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    out = apply_table(frames, table)
+    assert out.dtype == np.float32 and out.shape == frames.shape
+    np.testing.assert_array_equal(out, table[frames])
+    if frames.ndim == 4:
+        view = frames[:, :, ::2]
+        np.testing.assert_array_equal(apply_table(view, table), table[view])

@@ -41,7 +41,7 @@ from torch.utils.data import Dataset
 
 from bigsmall.data.cache import META_FILE, REC_DIR, load_manifest
 from bigsmall.errors import ConfigError, DatasetError
-from bigsmall.video.normalize import standardize_table
+from bigsmall.video.normalize import apply_table, standardize_table
 
 _LABEL_FILES = ("small", "au", "bvp", "resp", "bvp_eval", "resp_eval", "rgb", "landmarks")
 
@@ -170,7 +170,7 @@ class WindowDataset(Dataset):
             big_rows = frames
         big_u8 = arrays["big"][big_rows]
         item = {
-            "big": torch.from_numpy(self._luts[r][big_u8]),
+            "big": torch.from_numpy(apply_table(big_u8, self._luts[r])),
             "small": torch.from_numpy(np.asarray(arrays["small"][frames], np.float32)),
             "au": torch.from_numpy(np.array(arrays["au"][frames], np.int8)),
         }

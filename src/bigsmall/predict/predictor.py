@@ -62,7 +62,7 @@ from bigsmall.video.io import (
     StillImageReader,
     VideoReader,
 )
-from bigsmall.video.normalize import standardize_table
+from bigsmall.video.normalize import apply_table, standardize_table
 from bigsmall.video.sinks import release_pages
 from bigsmall.video.skin import skin_region, skin_rgb_trace
 
@@ -356,7 +356,9 @@ class Predictor:
                 rows = chunk if aligned is None else [aligned.index_of(s) for s in chunk]
                 big_u8 = np.ascontiguousarray(big_frames[rows].transpose(0, 3, 1, 2))
                 small = np.concatenate([inputs.small[s : s + n] for s in chunk])
-                result = runner(lut[big_u8], np.ascontiguousarray(small.transpose(0, 3, 1, 2)))
+                result = runner(
+                    apply_table(big_u8, lut), np.ascontiguousarray(small.transpose(0, 3, 1, 2))
+                )
                 for task, values in result.items():
                     if task not in outputs:
                         outputs[task] = np.zeros((total, values.shape[1]), np.float32)

@@ -53,7 +53,7 @@ from bigsmall.video.io import (
     VideoReader,
     open_video,
 )
-from bigsmall.video.normalize import DIFF_EPS, standardize_table, unit_levels
+from bigsmall.video.normalize import DIFF_EPS, apply_table, standardize_table, unit_levels
 from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink
 
 #: BigSmall's Small input size (height, width).
@@ -103,7 +103,7 @@ class BigSmallInputs:
     ) -> np.ndarray:
         """(n, h, w, 3) float32 standardized Big frames for ``[start:stop:step]``; NaN -> 0."""
         table = standardize_table(self.big_mean, self.big_std)
-        return table[np.asarray(self.big_uint8[start:stop:step])]
+        return apply_table(np.asarray(self.big_uint8[start:stop:step]), table)
 
 
 #: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s, aligned face

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 
 from bigsmall.data.synthetic.waveforms import breathing_waveform, pulse_waveform
 from bigsmall.video.face import detect_largest_face
@@ -97,7 +98,7 @@ def inject(frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, 
         shift = np.float32([[1, 0, 0], [0, 1, -amp_px * resp[i]]])  # inhalation: up
         moved = cv2.warpAffine(moved, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
         out[i] = np.clip(moved + rng.normal(0, 1.0, moved.shape), 0, 255).astype(np.uint8)
-    return out
+    return out, ppg, resp
 
 
 def write(path: Path, frames: np.ndarray, crf: int) -> None:
@@ -116,6 +117,8 @@ def main() -> None:
     parser.add_argument("--no-pulse", action="store_true", help="animated photos, no pulse")
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--labels", action="store_true", help="write <name>.csv (ppg, resp)")
+    parser.add_argument("--suffix", default="", help="appended to every video's name")
     parser.add_argument(
         "--crf", nargs=2, type=int, default=(16, 28), metavar=("LO", "HI"), help="H.264 crf range"
     )
@@ -155,9 +158,14 @@ def main() -> None:
         else:
             if kind == "nopulse":
                 pct = 0.0
-            frames = inject(frames, hr, br, pct, amp, rng)
+            frames, ppg, resp = inject(frames, hr, br, pct, amp, rng)
             hr = hr if pct else 0.0
-        name = f"{kind}_{Path(src).stem}"
+            if args.labels:  # the folder source's label file: what was injected, per frame
+                labels = {"time_s": np.arange(n) / FS, "resp": resp}
+                labels |= {"ppg": ppg} if pct else {}
+                name = f"{kind}_{Path(src).stem}{args.suffix}"
+                pd.DataFrame(labels).to_csv(args.out / f"{name}.csv", index=False)
+        name = f"{kind}_{Path(src).stem}{args.suffix}"
         write(args.out / f"{name}.mp4", frames, crf)
         rows.append((name, kind, round(hr, 2), round(br, 2), round(pct, 3), crf))
         print(rows[-1], flush=True)

@@ -143,6 +143,7 @@ def main() -> None:
         else:
             photo = read_image(src)
             frames = None if kind == "null" else still_motion(photo, n, rng)
+        name = f"{kind}_{Path(src).stem}{args.suffix}"
         hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
         pct, amp, crf = (
             rng.uniform(0.2, 0.4),
@@ -163,9 +164,7 @@ def main() -> None:
             if args.labels:  # the folder source's label file: what was injected, per frame
                 labels = {"time_s": np.arange(n) / FS, "resp": resp}
                 labels |= {"ppg": ppg} if pct else {}
-                name = f"{kind}_{Path(src).stem}{args.suffix}"
                 pd.DataFrame(labels).to_csv(args.out / f"{name}.csv", index=False)
-        name = f"{kind}_{Path(src).stem}{args.suffix}"
         write(args.out / f"{name}.mp4", frames, crf)
         rows.append((name, kind, round(hr, 2), round(br, 2), round(pct, 3), crf))
         print(rows[-1], flush=True)

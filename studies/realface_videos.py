@@ -13,6 +13,7 @@ as H.264. The set mirrors the held-out check of the default weights: 30 s per vi
   colour signature of de Haan & van Leest (Physiol. Meas. 2014) relative to green.
 - Breathing: the whole frame shifts vertically by ``b · r(t)`` (``r`` unit-peak).
 - Clips shorter than 30 s are played forward then backward until 30 s.
+- ``--talking`` takes faces_motion names (``d6``) or paths to other real face clips.
 - ``--null``: static clips of photos (no pulse, no motion, camera noise), for the gate;
   ``--no-pulse``: the photos animated as the still faces, with breathing but no pulse.
 
@@ -120,6 +121,14 @@ def main() -> None:
     parser.add_argument("--labels", action="store_true", help="write <name>.csv (ppg, resp)")
     parser.add_argument("--suffix", default="", help="appended to every video's name")
     parser.add_argument(
+        "--pct",
+        nargs=2,
+        type=float,
+        default=(0.2, 0.4),
+        metavar=("LO", "HI"),
+        help="pulse strength range, %% of the skin's green",
+    )
+    parser.add_argument(
         "--crf", nargs=2, type=int, default=(16, 28), metavar=("LO", "HI"), help="H.264 crf range"
     )
     args = parser.parse_args()
@@ -132,7 +141,8 @@ def main() -> None:
     jobs += [(photo_kind, str(p)) for p in args.photos]
     for kind, src in jobs:
         if kind == "talking":
-            frames = pingpong(read_all(MOTION_DIR / f"{src}.mp4").frames, n)
+            clip = Path(src) if src.endswith(".mp4") else MOTION_DIR / f"{src}.mp4"
+            frames = pingpong(read_all(clip).frames, n)
             if frames.shape[2] > 720:  # the 1280-px clip: half size
                 frames = np.stack(
                     [
@@ -146,7 +156,7 @@ def main() -> None:
         name = f"{kind}_{Path(src).stem}{args.suffix}"
         hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
         pct, amp, crf = (
-            rng.uniform(0.2, 0.4),
+            rng.uniform(*args.pct),
             rng.uniform(1.5, 3.0),
             int(rng.integers(args.crf[0], args.crf[1] + 1)),
         )

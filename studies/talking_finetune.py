@@ -8,7 +8,7 @@ trainer's); the Big branch and AU head stay as shipped, and since the heads read
 and Small features, the AU outputs are kept close to the shipped network's on the same windows
 and on static ones (zero Small input, what a still photo gives) by distillation.
 
-Usage: ``python studies/talking_finetune.py VIDEO_DIR --out ft.safetensors [--epochs 2]``;
+Usage: ``python studies/talking_finetune.py VIDEO_DIR [...] --out ft.safetensors [--epochs 2]``;
 then ``studies/realface_eval.py --checkpoint ft.safetensors`` on held-out sets.
 """
 
@@ -56,20 +56,23 @@ def windows_of(video: Path, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("videos", type=Path)
+    parser.add_argument("videos", type=Path, nargs="+", help="folders of labelled videos")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--keep-au", type=float, default=1.0)
+    parser.add_argument("--save-each-epoch", action="store_true", help="also OUT_e<k>")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     shipped = shipped_weights_path()
+    record = read_weights_record(shipped)
     teacher = load_model(shipped).module.eval()
     model = copy.deepcopy(teacher)
     n, side = model.n_segment, model.small_size
-    parts = [windows_of(v, n) for v in sorted(args.videos.glob("*.mp4"))]
+    videos = sorted(v for folder in args.videos for v in folder.glob("*.mp4"))
+    parts = [windows_of(v, n) for v in videos]
     big, small, ppg, resp = (np.concatenate(p) for p in zip(*parts, strict=True))
     print(f"{len(parts)} videos, {len(big)} windows", flush=True)
     kept, kept_still = [], []  # the shipped AU logits to keep, on these windows and static ones
@@ -110,8 +113,10 @@ def main() -> None:
                 print(f"epoch {epoch + 1} step {len(losses)} loss {np.mean(losses[-20:]):.3f}",
                       file=sys.stderr, flush=True)  # fmt: skip
         print(f"epoch {epoch + 1}: loss {np.mean(losses):.3f}", flush=True)
+        if args.save_each_epoch:
+            each = args.out.with_name(f"{args.out.stem}_e{epoch + 1}{args.out.suffix}")
+            save_safetensors(model.eval(), each, metadata=record.to_metadata())
     model.eval()
-    record = read_weights_record(shipped)
     save_safetensors(model, args.out, metadata=record.to_metadata())
     print(f"saved {args.out}")
 

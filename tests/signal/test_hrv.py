@@ -71,3 +71,33 @@ def test_beat_consistency_gate_keeps_rmssd_honest() -> None:
     assert passed >= 15  # the clean clips pass
     assert np.mean(np.array(errors) < 0.25) >= 0.9
     assert np.median(by_noise[0.02]) > np.median(by_noise[0.5])
+
+
+def test_two_estimates_reveal_and_remove_their_timing_jitter() -> None:
+    """Known beats read twice with independent 12 ms jitter (a camera pulse at a good SNR):
+    one estimate's RMSSD is far too high; the pair's disagreement measures the jitter
+    (12 / sqrt(2) ms for their mean) and removing it recovers RMSSD and SDNN."""
+    from bigsmall.signal.hrv import MAX_JITTER_SHARE, hrv_from_two
+
+    rng = np.random.default_rng(7)
+    intervals = 0.8 + rng.normal(0.0, 0.030, 150)  # SDNN 30 ms, RMSSD ~42 ms
+    truth = np.cumsum(intervals)
+    exact = hrv_from_beats(truth)
+    a = truth + rng.normal(0.0, 0.012, truth.size)
+    b = truth + 0.05 + rng.normal(0.0, 0.012, truth.size)  # the other wave lags by 50 ms
+    single = hrv_from_beats(a)
+    both = hrv_from_two(a, b)
+    assert exact is not None and single is not None and both is not None
+    assert single.rmssd_ms > 1.2 * exact.rmssd_ms  # jitter inflates one estimate's RMSSD
+    assert both.jitter_ms == pytest.approx(12.0 / np.sqrt(2.0), rel=0.15)
+    assert both.rmssd_ms == pytest.approx(exact.rmssd_ms, rel=0.1)
+    assert both.sdnn_ms == pytest.approx(exact.sdnn_ms, rel=0.1)
+    assert both.mean_ibi_ms == pytest.approx(exact.mean_ibi_ms, abs=1.0)
+    assert both.jitter_share < MAX_JITTER_SHARE
+    # jitter as large as the variability itself: the share says the correction is untrustworthy
+    noisy = hrv_from_two(
+        truth + rng.normal(0, 0.04, truth.size), truth + rng.normal(0, 0.04, truth.size)
+    )
+    assert noisy is not None and noisy.jitter_share > MAX_JITTER_SHARE
+    assert hrv_from_two(truth[:3], truth[:3]) is None  # too few beats
+    assert np.isnan(hrv_from_beats(truth).jitter_ms)  # one estimate: no jitter measured

@@ -46,10 +46,12 @@ from bigsmall.predict.runner import (
 )
 from bigsmall.predict.session import ModelSession
 from bigsmall.signal.hrv import (
+    MAX_JITTER_SHARE,
     MIN_BEAT_CONSISTENCY,
     beat_consistency,
     beat_times,
     hrv_from_beats,
+    hrv_from_two,
 )
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
@@ -588,11 +590,18 @@ class Predictor:
             (w[start:stop] for w in pulses),
             key=lambda w: np.nan_to_num(analysis.estimate(w, fs, "heart").snr_db, nan=-np.inf),
         )
-        times = beat_times(clearest, fs, band, expected_rate_hz=hr.rate_bpm / 60.0)
+        rate_hz = hr.rate_bpm / 60.0
+        times = beat_times(clearest, fs, band, expected_rate_hz=rate_hz)
         result = hrv_from_beats(times)
+        if len(pulses) > 1:  # two independent estimates: their disagreement is the jitter
+            other = [beat_times(w[start:stop], fs, band, rate_hz) for w in pulses[:2]]
+            result = hrv_from_two(*other) or result
         if result is None:
             return None, _NO_BEATS, "Too few clear beats for heart-rate variability."
-        values: dict[str, float | None] = {k: round(float(v), 1) for k, v in asdict(result).items()}
+        values: dict[str, float | None] = {
+            k: None if not np.isfinite(v) else round(float(v), 3 if k == "jitter_share" else 1)
+            for k, v in asdict(result).items()
+        }
         consistency = beat_consistency(clearest, fs, times)
         values["beat_consistency"] = round(consistency, 4)
         note = None
@@ -601,6 +610,13 @@ class Predictor:
             note = (
                 f"Beat times too noisy for SDNN and RMSSD (beat consistency {consistency:.3f}, "
                 f"below {MIN_BEAT_CONSISTENCY:g}); only the mean inter-beat interval is given."
+            )
+        elif result.jitter_share > MAX_JITTER_SHARE:
+            values["sdnn_ms"] = values["rmssd_ms"] = None
+            note = (
+                f"Beat-timing jitter ({result.jitter_ms:.0f} ms) accounts for "
+                f"{result.jitter_share:.0%} of the beat-to-beat variation, above "
+                f"{MAX_JITTER_SHARE:.0%}; SDNN and RMSSD are not reported."
             )
         return values, start + np.round(times * fs).astype(int), note
 

@@ -131,6 +131,7 @@ _UNITS: dict[str, str] = {
     "mean_ibi_ms": " ms",
     "sdnn_ms": " ms",
     "rmssd_ms": " ms",
+    "jitter_ms": " ms",
 }
 #: Labels of the summary's keys in the report.
 _LABELS: dict[str, str] = {

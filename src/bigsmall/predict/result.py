@@ -70,8 +70,10 @@ class PredictionResult:
         heart_rate_bpm, breathing_rate_bpm: whole-video rates per minute; ``None`` when the
             signal is too weak to trust (see ``warnings`` and ``signal_quality``).
         hrv: heart-rate variability of the pulse (``mean_ibi_ms``, ``sdnn_ms``, ``rmssd_ms``,
-            ``beats``, ``intervals_kept``), or ``None`` when the pulse is not good enough
-            (see ``warnings``); beats are marked in ``frames["beat"]``.
+            ``beats``, ``intervals_kept``, ``beat_consistency``; with two pulse estimates also
+            the beat-timing ``jitter_ms`` removed from SDNN and RMSSD and its ``jitter_share``
+            of RMSSD²), or ``None`` when the pulse is not good enough (see ``warnings``);
+            beats are marked in ``frames["beat"]``.
         au_occurrence: fraction of frames with a face where each AU's probability is ≥ 0.5,
             by AU name (``None`` for methods without AUs).
         face_found_fraction: fraction of frames where a face was found.

@@ -324,3 +324,22 @@ def test_heart_rate_variability_from_two_pulse_estimates(tmp_path: Path, monkeyp
     assert hrv["jitter_ms"] > 0 and hrv["jitter_share"] <= MAX_JITTER_SHARE
     assert hrv["rmssd_ms"] == pytest.approx(expected.rmssd_ms, rel=0.25)
     assert abs(hrv["mean_ibi_ms"] - expected.mean_ibi_ms) < 20.0
+
+
+def test_hrv_withheld_when_the_two_pulse_estimates_share_no_beats() -> None:
+    """A clean pulse alone would pass the beat-consistency gate, but when the second estimate
+    finds no matching beats the timing cannot be checked: SDNN and RMSSD are withheld, the
+    mean interval is still given."""
+    from bigsmall.predict import analysis
+    from bigsmall.signal.simulate import simulate_ppg_beats
+
+    fs = 30.0
+    clean, _ = simulate_ppg_beats(60.0, fs, 72.0, hrv_sdnn_ms=30.0, seed=2)
+    wave = analysis.prepare(clean, fs, "heart", False)
+    hr = analysis.RateEstimate(72.0, 12.0, "good")
+    alone, _, note_alone = Predictor._hrv([wave], hr, 0, wave.size, fs)
+    assert alone is not None and alone["rmssd_ms"] is not None and note_alone is None
+    values, beats, note = Predictor._hrv([wave, np.zeros_like(wave)], hr, 0, wave.size, fs)
+    assert values is not None and values["rmssd_ms"] is None and values["sdnn_ms"] is None
+    assert abs(values["mean_ibi_ms"] - 60_000 / 72.0) < 20.0 and beats.size > 60
+    assert note is not None and "do not agree on the beats" in note

@@ -593,9 +593,13 @@ class Predictor:
         rate_hz = hr.rate_bpm / 60.0
         times = beat_times(clearest, fs, band, expected_rate_hz=rate_hz)
         result = hrv_from_beats(times)
+        unpaired = False
         if len(pulses) > 1:  # two independent estimates: their disagreement is the jitter
-            other = [beat_times(w[start:stop], fs, band, rate_hz) for w in pulses[:2]]
-            result = hrv_from_two(*other) or result
+            paired = hrv_from_two(
+                *(beat_times(w[start:stop], fs, band, rate_hz) for w in pulses[:2])
+            )
+            unpaired = paired is None
+            result = paired or result
         if result is None:
             return None, _NO_BEATS, "Too few clear beats for heart-rate variability."
         values: dict[str, float | None] = {
@@ -610,6 +614,12 @@ class Predictor:
             note = (
                 f"Beat times too noisy for SDNN and RMSSD (beat consistency {consistency:.3f}, "
                 f"below {MIN_BEAT_CONSISTENCY:g}); only the mean inter-beat interval is given."
+            )
+        elif unpaired:
+            values["sdnn_ms"] = values["rmssd_ms"] = None
+            note = (
+                "The two pulse estimates do not agree on the beats, so their timing cannot be "
+                "checked; SDNN and RMSSD are not reported."
             )
         elif result.jitter_share > MAX_JITTER_SHARE:
             values["sdnn_ms"] = values["rmssd_ms"] = None

@@ -28,9 +28,10 @@
   ``s**2 / 2``; jitter ``j`` on the beat times adds ``2 j**2`` to the intervals' variance and
   ``6 j**2`` to the mean squared successive difference (second difference of white noise:
   ``1 + 4 + 1``). :func:`hrv_from_two` averages the matched beats and removes that share from
-  SDNN and RMSSD. On generated 60-s videos the network's pulse alone read RMSSD 30–70 % high
-  at a pulse SNR of 11–14 dB with a beat consistency of 0.99–0.995; corrected, the same videos
-  read within 25 % (docs/hrv.md).
+  SDNN and RMSSD. On generated 60-s videos the clearest wave alone read RMSSD up to 70 % high
+  at a pulse SNR of 11–14 dB with a beat consistency of 0.99–0.995; corrected, and withheld
+  where the jitter explains more than :data:`MAX_JITTER_SHARE` of RMSSD², every RMSSD given
+  was within 25 % (docs/hrv.md).
 """
 
 from __future__ import annotations

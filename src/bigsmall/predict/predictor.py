@@ -586,20 +586,19 @@ class Predictor:
                 ),
             )
         band = analysis.PRODUCT_SETTINGS.band_hz("heart")
-        clearest = max(
-            (w[start:stop] for w in pulses),
-            key=lambda w: np.nan_to_num(analysis.estimate(w, fs, "heart").snr_db, nan=-np.inf),
+        waves = [w[start:stop] for w in pulses]
+        beats_of = [beat_times(w, fs, band, expected_rate_hz=hr.rate_bpm / 60.0) for w in waves]
+        best = max(
+            range(len(waves)),
+            key=lambda i: np.nan_to_num(
+                analysis.estimate(waves[i], fs, "heart").snr_db, nan=-np.inf
+            ),
         )
-        rate_hz = hr.rate_bpm / 60.0
-        times = beat_times(clearest, fs, band, expected_rate_hz=rate_hz)
-        result = hrv_from_beats(times)
-        unpaired = False
-        if len(pulses) > 1:  # two independent estimates: their disagreement is the jitter
-            paired = hrv_from_two(
-                *(beat_times(w[start:stop], fs, band, rate_hz) for w in pulses[:2])
-            )
-            unpaired = paired is None
-            result = paired or result
+        clearest, times = waves[best], beats_of[best]
+        # two independent estimates: their disagreement is the jitter
+        paired = hrv_from_two(*beats_of[:2]) if len(waves) > 1 else None
+        unpaired = len(waves) > 1 and paired is None
+        result = paired if paired is not None else hrv_from_beats(times)
         if result is None:
             return None, _NO_BEATS, "Too few clear beats for heart-rate variability."
         values: dict[str, float | None] = {

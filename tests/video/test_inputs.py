@@ -19,6 +19,7 @@ from bigsmall.video import (
     standardize_frames,
     uint8_to_unit_float,
 )
+from bigsmall.video.inputs import read_stored_frames
 
 PULSE_HZ = 1.5  # the pulse_video fixture's
 
@@ -84,6 +85,32 @@ def test_workers_file_sink_and_batches_give_same_result(pulse_video: Path) -> No
     np.testing.assert_allclose(from_batches.small, serial.small, atol=1e-6)
     with pytest.raises(ValueError, match="fps"):
         build_bigsmall_inputs(read_video(pulse_video), crop="full")
+
+
+class _FrameLog:
+    """A reader that keeps a copy of every frame and box it is shown."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+
+    def update(self, big_rgb: np.ndarray, box_xywh: tuple[float, ...]) -> None:
+        self.rows.append(np.concatenate([big_rgb.ravel().astype(np.float64), box_xywh]))
+
+    def result(self) -> np.ndarray:
+        return np.stack(self.rows)
+
+
+def test_readers_see_each_frame_as_stored(pulse_video: Path) -> None:
+    inputs = build_bigsmall_inputs(
+        pulse_video, crop="full", big_sink="file", readers={"log": _FrameLog()}
+    )
+    shown = inputs.readings["log"]
+    assert shown.shape[0] == len(inputs) == 120
+    stored = read_stored_frames(inputs.big_uint8, inputs.boxes, {"log": _FrameLog()})["log"]
+    np.testing.assert_array_equal(shown, stored)
+    frames = np.asarray(inputs.big_uint8).reshape(len(inputs), -1)
+    np.testing.assert_array_equal(shown[:, :-4], frames)
+    np.testing.assert_array_equal(shown[:, -4:], inputs.boxes)
 
 
 def test_bp4d_mode_uses_bottom_square(tmp_path: Path, make_blob_frames, make_video) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from bigsmall.video.sinks import release_pages
+from bigsmall.video.inputs import read_stored_frames
 
 #: Crops are area-downscaled by this factor before phase correlation (speed; the correlation
 #: peak's centroid keeps sub-pixel accuracy).
@@ -34,8 +34,6 @@ MARGIN_FRACTION: float = 0.15
 #: A frame is compared with a key frame (not with its predecessor, whose small errors would
 #: add up to a random walk) until the box changes or this many frames have passed.
 KEY_INTERVAL_FRAMES: int = 60
-#: Frames read from the (possibly memory-mapped) crops at a time.
-MOTION_CHUNK_FRAMES: int = 256
 #: Shifts larger than this fraction of the compared height are tracking glitches; ignored.
 MAX_SHIFT_FRACTION: float = 0.25
 
@@ -100,18 +98,28 @@ class VerticalMotionTracker:
         return self.update_prepared(self.prepare(crop_rgb), box_xywh)
 
 
+class VerticalMotionTrace:
+    """The face's vertical position at every Big frame (a
+    :class:`~bigsmall.video.inputs.FrameReader`); the tracker starts at the first frame's size."""
+
+    def __init__(self) -> None:
+        self.tracker: VerticalMotionTracker | None = None
+        self.positions: list[float] = []
+
+    def update(self, big_rgb: np.ndarray, box_xywh: object) -> None:
+        if self.tracker is None:
+            self.tracker = VerticalMotionTracker(tuple(big_rgb.shape[:2]))
+        self.positions.append(self.tracker.update(big_rgb, np.asarray(box_xywh)))
+
+    def result(self) -> np.ndarray:
+        """(T,) vertical position in frame pixels, up positive (starts at 0)."""
+        return np.asarray(self.positions, np.float64)
+
+
 def vertical_motion(big_uint8: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """(T,) vertical face position in frame pixels, up positive (starts at 0).
 
     big_uint8: (T, h, w, 3) uint8 face crops (e.g. :attr:`BigSmallInputs.big_uint8`).
     boxes: (T, 4) crop boxes ``[x, y, w, h]`` in frame pixels.
     """
-    total = int(big_uint8.shape[0])
-    tracker = VerticalMotionTracker(tuple(big_uint8.shape[1:3]))
-    out = np.empty(total, np.float64)
-    for start in range(0, total, MOTION_CHUNK_FRAMES):
-        chunk = np.asarray(big_uint8[start : start + MOTION_CHUNK_FRAMES])
-        for offset, crop in enumerate(chunk):
-            out[start + offset] = tracker.update(crop, boxes[start + offset])
-        release_pages(big_uint8)
-    return out
+    return read_stored_frames(big_uint8, boxes, {"motion": VerticalMotionTrace()})["motion"]

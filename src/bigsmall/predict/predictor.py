@@ -19,7 +19,6 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from bigsmall.errors import (
     VideoUnreadableError,
 )
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import vertical_motion
+from bigsmall.predict.motion import VerticalMotionTrace, vertical_motion
 from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
 from bigsmall.predict.runner import (
     BACKENDS,
@@ -56,7 +55,13 @@ from bigsmall.signal.hrv import (
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.crop import BIG_SIZE_HW
-from bigsmall.video.inputs import SMALL_SIZE_HW, BigSmallInputs, build_bigsmall_inputs
+from bigsmall.video.inputs import (
+    SMALL_SIZE_HW,
+    BigSmallInputs,
+    FrameReader,
+    build_bigsmall_inputs,
+    read_stored_frames,
+)
 from bigsmall.video.io import (
     DEFAULT_BATCH_SIZE,
     IMAGE_SUFFIXES,
@@ -66,7 +71,7 @@ from bigsmall.video.io import (
 )
 from bigsmall.video.normalize import apply_table, standardize_table
 from bigsmall.video.sinks import release_pages
-from bigsmall.video.skin import skin_region, skin_rgb_trace
+from bigsmall.video.skin import SkinColourTrace, skin_region
 
 #: The network, then the classic rPPG methods.
 MODEL_METHOD: str = "bigsmall"
@@ -284,7 +289,7 @@ class Predictor:
         notes: list[str] = []
         if isinstance(source, np.ndarray):
             fps = _check_array(source, fps)
-            kwargs = {"fps": fps, **self._input_kwargs()}
+            kwargs = {"fps": fps, "readers": self._crop_readers(), **self._input_kwargs()}
             return build_bigsmall_inputs(_batches(source, fps), **kwargs), notes, "array"
         path = Path(source)
         if not path.exists():
@@ -304,7 +309,7 @@ class Predictor:
             else:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.
-        kwargs = {"fps": fps, **self._input_kwargs()}
+        kwargs = {"fps": fps, "readers": self._crop_readers(), **self._input_kwargs()}
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", VideoTruncatedWarning)
@@ -375,28 +380,31 @@ class Predictor:
                 bar.close()
         return outputs, backend
 
-    def _crop_traces(self, inputs: BigSmallInputs) -> dict[str, np.ndarray]:
-        """The readings taken from the face crops themselves: the head's vertical motion
-        (breathing) and the skin colour (POS, read with the network's PPG), as needed."""
-        traces: dict[str, np.ndarray] = {}
+    def _crop_readers(self) -> dict[str, FrameReader]:
+        """The readings taken from the face crops themselves, as they are made: the head's
+        vertical motion (breathing) and the skin colour (POS, read with the network's PPG),
+        as needed."""
+        readers: dict[str, FrameReader] = {}
         if self.breathing != "model" or not self.uses_model:
-            traces["motion"] = vertical_motion(inputs.big_uint8, inputs.boxes)
+            readers["motion"] = VerticalMotionTrace()
         if self.uses_model and self.pulse == "fused":
-            traces["skin"] = skin_rgb_trace(inputs.big_uint8, skin_region(self._crop_mode()))
-        return traces
+            readers["skin"] = SkinColourTrace(skin_region(self._crop_mode()))
+        return readers
+
+    def _crop_traces(self, inputs: BigSmallInputs) -> dict[str, np.ndarray]:
+        """The crop readings of ``inputs``: those taken while they were built, the others
+        (inputs built without the readers) read now from the stored Big frames."""
+        missing = {k: v for k, v in self._crop_readers().items() if k not in inputs.readings}
+        return {**inputs.readings, **read_stored_frames(inputs.big_uint8, inputs.boxes, missing)}
 
     def _waves(self, inputs: BigSmallInputs) -> tuple[_Waves, str | None]:
         fs = inputs.fps
         backend = None
         au = None
         resp_model = None
+        traces = self._crop_traces(inputs)
         if self.uses_model:
-            # The crop readings run beside the network (which spends its time in native code
-            # without the GIL): both passes end about when the network does.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigsmall-crops") as pool:
-                crops = pool.submit(self._crop_traces, inputs)
-                outputs, backend = self._model_outputs(inputs)
-                traces = crops.result()
+            outputs, backend = self._model_outputs(inputs)
             if "bvp" not in outputs:
                 raise ConfigError("this checkpoint has no pulse head; pass a full BigSmall model")
             pulse, pulse_dn = outputs["bvp"][:, 0].astype(np.float64), True
@@ -404,7 +412,6 @@ class Predictor:
             au = None if logits is None else 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
             resp_model = outputs["resp"][:, 0].astype(np.float64) if "resp" in outputs else None
         else:
-            traces = self._crop_traces(inputs)
             pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
         breathing_support = []

@@ -24,10 +24,10 @@ frames in :mod:`bigsmall.video.aligned_big`; this module builds the inputs from 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -54,7 +54,7 @@ from bigsmall.video.io import (
     open_video,
 )
 from bigsmall.video.normalize import DIFF_EPS, apply_table, standardize_table, unit_levels
-from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink
+from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink, release_pages
 
 #: BigSmall's Small input size (height, width).
 SMALL_SIZE_HW: tuple[int, int] = (9, 9)
@@ -81,6 +81,8 @@ class BigSmallInputs:
     timestamps_sec: (T,) float64.
     aligned: landmark-aligned Big frames for the frames the network reads, when asked for
         (:class:`bigsmall.video.aligned_big.AlignedBig`); the network's Big input then.
+    readings: what each :class:`FrameReader` given to :func:`build_bigsmall_inputs` read,
+        by the name it was given under (each (T, ...)).
     """
 
     big_uint8: np.ndarray
@@ -94,6 +96,7 @@ class BigSmallInputs:
     timestamps_sec: np.ndarray
     truncated: bool = False
     aligned: AlignedBig | None = None
+    readings: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.small.shape[0])
@@ -104,6 +107,42 @@ class BigSmallInputs:
         """(n, h, w, 3) float32 standardized Big frames for ``[start:stop:step]``; NaN -> 0."""
         table = standardize_table(self.big_mean, self.big_std)
         return apply_table(np.asarray(self.big_uint8[start:stop:step]), table)
+
+
+class FrameReader(Protocol):
+    """Reads something from every Big frame while it is made (still in cache, no second pass
+    over the stored frames): e.g. the skin colour or the head's motion."""
+
+    def update(self, big_rgb: np.ndarray, box_xywh: tuple[float, float, float, float]) -> None:
+        """One (h, w, 3) uint8 Big frame and its crop box ``[x, y, w, h]`` (frame pixels)."""
+
+    def result(self) -> np.ndarray:
+        """(T, ...) what was read, one row per frame."""
+
+
+#: Stored Big frames read at a time by :func:`read_stored_frames` (memory-mapped pages are
+#: released after each chunk).
+READ_CHUNK_FRAMES: int = 256
+
+
+def read_stored_frames(
+    big_uint8: np.ndarray, boxes: np.ndarray | None, readers: Mapping[str, FrameReader]
+) -> dict[str, np.ndarray]:
+    """Show stored Big frames to ``readers`` (as :func:`build_bigsmall_inputs` shows them as
+    they are made); returns each reader's result by name.
+
+    big_uint8: (T, h, w, 3) uint8 (may be a memmap); boxes: (T, 4) crop boxes or None.
+    """
+    total = int(big_uint8.shape[0])
+    no_box = (0.0, 0.0, 0.0, 0.0)
+    for start in range(0, total, READ_CHUNK_FRAMES):
+        chunk = np.asarray(big_uint8[start : start + READ_CHUNK_FRAMES])
+        for offset, frame in enumerate(chunk):
+            box = no_box if boxes is None else tuple(boxes[start + offset])
+            for reader in readers.values():
+                reader.update(frame, box)
+        release_pages(big_uint8)
+    return {name: reader.result() for name, reader in readers.items()}
 
 
 #: One prepared frame: (RGB crop, box (x, y, w, h), face found, timestamp in s, aligned face
@@ -240,6 +279,7 @@ def build_bigsmall_inputs(
     align: Aligner | None = None,
     align_side: int | None = None,
     align_stride: int = 1,
+    readers: Mapping[str, FrameReader] | None = None,
 ) -> BigSmallInputs:
     """Decode once and build BigSmall's Big/Small inputs, boxes and the face RGB trace.
 
@@ -262,6 +302,8 @@ def build_bigsmall_inputs(
     align: a landmark aligner (:class:`bigsmall.video.align.FaceAligner`): frames ``0,
         align_stride, 2·align_stride, ...`` are also aligned into ``align_side``² images
         (:attr:`BigSmallInputs.aligned`), searched in a region around the tracked face.
+    readers: :class:`FrameReader` objects shown every Big frame as it is made; their results
+        are :attr:`BigSmallInputs.readings` under the same names.
     """
     if crop not in CROP_MODES:
         raise ValueError(f"unknown crop mode {crop!r}; choose from {CROP_MODES}")
@@ -355,8 +397,12 @@ def build_bigsmall_inputs(
     # Threaded: this thread resizes and accumulates while a background thread decodes,
     # detects and crops (roughly half the work each).
     prepared = in_background(frames_in(), batch_size) if threaded else frames_in()
+    frame_readers = list((readers or {}).values())
     for crop_rgb, box_xywh, face, t_sec, aligned in prepared:
-        resize_big(crop_rgb, acc.slot())
+        big_rgb = acc.slot()
+        resize_big(crop_rgb, big_rgb)
+        for reader in frame_readers:
+            reader.update(big_rgb, box_xywh)
         if aligned_builder is not None and aligned is not _NOT_ALIGNED:
             aligned_builder.add(aligned, crop_rgb)
         acc.commit()
@@ -388,4 +434,5 @@ def build_bigsmall_inputs(
         timestamps_sec=np.asarray(times, np.float64),
         truncated=bool(getattr(source, "truncated", False)),
         aligned=None if aligned_builder is None else aligned_builder.result(),
+        readings={name: reader.result() for name, reader in (readers or {}).items()},
     )

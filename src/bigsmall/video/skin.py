@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from bigsmall.video.sinks import release_pages
+from bigsmall.video.inputs import read_stored_frames
 
 #: Where the detected face box sits in the crop of each crop mode, as fractions of the crop
 #: (x0, y0, x1, y1): ``face`` enlarges the box 1.5× about its centre; ``bp4d_framing`` is a
@@ -35,8 +35,6 @@ UPPER_FACE: tuple[float, float, float, float] = (0.05, 0.0, 0.95, 0.72)
 SKIN_CR_CB: tuple[int, int, int, int] = (133, 173, 77, 127)
 #: A frame with fewer skin pixels than this fraction of the region uses the region's mean.
 MIN_SKIN_FRACTION: float = 0.05
-#: Frames read from the (possibly memory-mapped) crops at a time.
-CHUNK_FRAMES: int = 256
 
 
 def skin_region(crop: str) -> tuple[float, float, float, float]:
@@ -70,16 +68,28 @@ def region_slices(
     )
 
 
+class SkinColourTrace:
+    """Mean skin RGB of each Big frame in ``region`` (a
+    :class:`~bigsmall.video.inputs.FrameReader`).
+
+    region: (x0, y0, x1, y1) fractions of the crop (e.g. :func:`skin_region`).
+    """
+
+    def __init__(self, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
+        self.region = region
+        self.values: list[np.ndarray] = []
+
+    def update(self, big_rgb: np.ndarray, box_xywh: object = None) -> None:
+        rows, cols = region_slices(self.region, big_rgb.shape[0], big_rgb.shape[1])
+        self.values.append(skin_mean_rgb(np.ascontiguousarray(big_rgb[rows, cols])))
+
+    def result(self) -> np.ndarray:
+        """(T, 3) float64 mean skin RGB (0..255)."""
+        return np.asarray(self.values, np.float64).reshape(-1, 3)
+
+
 def skin_rgb_trace(
     big_uint8: np.ndarray, region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 ) -> np.ndarray:
     """(T, 3) float64 mean skin RGB (0..255) of (T, h, w, 3) uint8 face crops in ``region``."""
-    total, height, width = (int(v) for v in big_uint8.shape[:3])
-    rows, cols = region_slices(region, height, width)
-    out = np.empty((total, 3), np.float64)
-    for start in range(0, total, CHUNK_FRAMES):
-        chunk = np.asarray(big_uint8[start : start + CHUNK_FRAMES, rows, cols])
-        for offset, patch in enumerate(chunk):
-            out[start + offset] = skin_mean_rgb(np.ascontiguousarray(patch))
-        release_pages(big_uint8)
-    return out
+    return read_stored_frames(big_uint8, None, {"skin": SkinColourTrace(region)})["skin"]

@@ -1,8 +1,10 @@
 """Throughput of ``bigsmall predict``: decode-only, model-only and end-to-end, torch and ONNX.
 
-On a 60 s 640x360 30 fps H.264 clip (built like ``preprocess_throughput.py``: the face photo
-from ../shared/data/faces/single_face.jpg moving and pulsing, a drawn face when absent), in one
-run, medians of ``--repeats``:
+On a 640x360 30 fps H.264 clip (``--duration-sec``, 60 s by default) built like
+``preprocess_throughput.py`` (the face photo from ../shared/data/faces/single_face.jpg moving and
+pulsing, a drawn face when absent), or with ``--talking DIR`` from the real face videos in DIR
+played in turn, letterboxed, crf 23 (the issue's check: ``--talking ../shared/data/faces_motion
+--duration-sec 120``), or ``--video``; in one run, medians of ``--repeats``:
 
 * decode-only: PyAV decoding every frame (``VideoReader.iter_frames``, FFmpeg's own threads),
   no conversion: the floor any pipeline pays;
@@ -18,8 +20,8 @@ run, medians of ``--repeats``:
 Targets: end-to-end ≥ 300 frames/s (10× real time) and ≥ 0.8 × 1/(1/decode +
 1/model_best); live ≥ 150 frames/s on one core.
 
-    .venv/bin/python benchmarks/predict_throughput.py [--video clip.mp4] [--repeats 3]
-        [--checkpoint weights.safetensors]
+    .venv/bin/python benchmarks/predict_throughput.py [--video clip.mp4 | --talking DIR]
+        [--duration-sec 120] [--repeats 3] [--checkpoint weights.safetensors]
 """
 
 from __future__ import annotations
@@ -48,6 +50,35 @@ def _build_video(path: Path, seconds: float) -> None:
         make_demo_video(path, seconds=seconds, size_wh=(640, 360))
         return
     make_video(path, seconds)
+
+
+def _build_talking_video(path: Path, clips_dir: Path, seconds: float) -> None:
+    """The videos of ``clips_dir`` in turn, letterboxed into 640x360, to ``seconds`` at 30 fps."""
+    import cv2
+    import numpy as np
+
+    from bigsmall.video.io import read_all
+    from bigsmall.video.writer import VideoWriter
+
+    clips = sorted(clips_dir.glob("*.mp4"))
+    if not clips:
+        raise SystemExit(f"{clips_dir}: no .mp4 videos")
+    total, written = round(seconds * 30), 0
+    with VideoWriter(path, 30.0, 640, 360, crf=23) as writer:
+        while written < total:
+            for clip in clips:
+                for frame in read_all(clip).frames:
+                    h, w = frame.shape[:2]
+                    scale = min(640 / w, 360 / h)
+                    size = (round(w * scale) // 2 * 2, round(h * scale) // 2 * 2)
+                    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+                    canvas = np.zeros((360, 640, 3), np.uint8)
+                    y0, x0 = (360 - size[1]) // 2, (640 - size[0]) // 2
+                    canvas[y0 : y0 + size[1], x0 : x0 + size[0]] = small
+                    writer.write(canvas)
+                    written += 1
+                    if written == total:
+                        return
 
 
 def _timed(fn, repeats: int) -> tuple[float, object]:
@@ -121,6 +152,7 @@ def _live(video: Path, method: str, backend: str, weights: Path) -> tuple[float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="clip to measure (default: build one)")
+    parser.add_argument("--talking", type=Path, help="build the clip from these face videos")
     parser.add_argument("--duration-sec", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkpoint", default=None, help="weights (default: shipped/random)")
@@ -143,7 +175,10 @@ def main() -> int:
         if video is None:
             video = tmp / "bench.mp4"
             start = time.perf_counter()
-            _build_video(video, args.duration_sec)
+            if args.talking:
+                _build_talking_video(video, args.talking, args.duration_sec)
+            else:
+                _build_video(video, args.duration_sec)
             print(f"built {args.duration_sec:.0f} s 640x360 30 fps H.264 clip in "
                   f"{time.perf_counter() - start:.1f} s")  # fmt: skip
         weights = _weights(args.checkpoint, tmp)

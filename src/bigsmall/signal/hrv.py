@@ -42,6 +42,7 @@ import numpy as np
 
 from bigsmall.signal.filters import bandpass
 from bigsmall.signal.peaks import FILTER_ORDER, find_peaks
+from bigsmall.signal.timing import nearest_index
 from bigsmall.signal.validation import as_1d, check_fs
 
 #: Intervals further than this fraction from the median interval are dropped.
@@ -158,8 +159,7 @@ def hrv_from_two(
     b = np.sort(np.asarray(times_b_sec, np.float64))
     if a.size < 4 or b.size < 4:
         return None
-    j = np.clip(np.searchsorted(b, a), 1, b.size - 1)
-    nearest = np.where(np.abs(b[j] - a) < np.abs(b[j - 1] - a), b[j], b[j - 1])
+    nearest = b[nearest_index(b, a)]
     diff = a - nearest
     lag = float(np.median(diff))
     matched = np.abs(diff - lag) <= MAX_MATCH_SEC

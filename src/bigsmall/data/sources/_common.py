@@ -140,18 +140,6 @@ def bridge_nan_gaps(
     return out
 
 
-def nearest_index(source_times: np.ndarray, target_times: np.ndarray) -> np.ndarray:
-    """Index into sorted ``source_times`` of the nearest sample to each target time."""
-    if source_times.size == 1:
-        return np.zeros(target_times.shape, dtype=np.intp)
-    right = np.clip(np.searchsorted(source_times, target_times), 1, source_times.size - 1)
-    left = right - 1
-    take_left = np.abs(target_times - source_times[left]) <= np.abs(
-        source_times[right] - target_times
-    )
-    return np.where(take_left, left, right)
-
-
 class TimedLabelSource:
     """Base of the sources whose labels carry their own time stamps (PURE, folder).
 

@@ -68,10 +68,10 @@ from bigsmall.data.sources._common import (
     TimedLabelSource,
     bridge_nan_gaps,
     fail,
-    nearest_index,
     probe,
 )
 from bigsmall.data.sources.base import report_issue
+from bigsmall.signal.timing import nearest_index
 from bigsmall.video.frame_archive import natural_sort_key
 
 NAME = "folder"

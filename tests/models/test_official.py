@@ -23,7 +23,8 @@ from bigsmall.models.official import (
     read_official_state_dict,
 )
 from bigsmall.models.profile import count_params, profile_model
-from bigsmall.models.weights import read_safetensors, read_safetensors_metadata
+from bigsmall.models.weights import read_safetensors
+from bigsmall.models.weights_record import read_safetensors_metadata
 
 TOL = 1e-5
 BIG_POOLS = (2, 2, 4)

@@ -16,7 +16,7 @@ from bigsmall.models import (
     read_toolbox_state_dict,
     save_safetensors,
 )
-from bigsmall.models.weights import read_safetensors_metadata
+from bigsmall.models.weights_record import read_safetensors_metadata
 
 
 def _inputs(model, n_windows: int = 2):

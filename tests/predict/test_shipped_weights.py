@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bigsmall.models.weights import read_safetensors_metadata
+from bigsmall.models.weights_record import read_safetensors_metadata
 from bigsmall.predict import Predictor
 from bigsmall.predict.runner import load_model, onnx_cache_path, shipped_weights_path
 
@@ -23,6 +25,24 @@ def test_shipped_weights_are_complete() -> None:
     assert (path.parent / "MODEL_CARD.md").is_file()
     loaded = load_model(None)
     assert loaded.name == "bigsmall" and loaded.crop == "face"
+    assert sum(p.numel() for p in loaded.module.parameters()) == 2_142_478
+
+
+def test_onnx_path_opens_the_shipped_weights_without_pytorch() -> None:
+    # A fresh interpreter: the test process has imported torch already.
+    code = (
+        "import sys\n"
+        "from bigsmall.predict import Predictor\n"
+        "p = Predictor(progress=False)\n"
+        "_, backend = p.session.runner()\n"
+        "print(backend, p.session.n_segment, p.session.big_hw, p.session.small_hw, "
+        "'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[-2] == "onnx 3 (144, 144) (9, 9) False"
+    # the network itself is still there when asked for (built on first use)
+    loaded = load_model(None, for_onnx=True)
+    assert loaded.shape.n_segment == 3 and loaded.exportable
     assert sum(p.numel() for p in loaded.module.parameters()) == 2_142_478
 
 

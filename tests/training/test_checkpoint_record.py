@@ -8,8 +8,11 @@ from pathlib import Path
 import torch
 
 from bigsmall.models import create_model
-from bigsmall.models.weights import read_safetensors_metadata
-from bigsmall.models.weights_record import read_weights_record, record_from_experiment
+from bigsmall.models.weights_record import (
+    read_safetensors_metadata,
+    read_weights_record,
+    record_from_experiment,
+)
 from bigsmall.training.checkpoint import save_checkpoint
 from bigsmall.training.losses import MultiTaskLoss
 

@@ -16,29 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from bigsmall.constants import AU_NAMES, TASKS
 from bigsmall.models.layers import conv3x3, make_shift, task_head
+from bigsmall.models.outputs import BigSmallOutput
 from bigsmall.models.registry import register_model
-
-
-class BigSmallOutput(NamedTuple):
-    """Per-frame outputs, each (B·N, k), or ``None`` for a head the model lacks.
-
-    ``landmarks``: (B·N, L, 2) predicted landmark positions (x, y) as fractions [0, 1] of the
-    Big input side, for models with a face-alignment branch (JAA-Net, BigSmall++); not a task
-    head: ONNX export and the task metrics use only ``au``, ``bvp`` and ``resp``.
-    """
-
-    au: torch.Tensor | None
-    bvp: torch.Tensor | None
-    resp: torch.Tensor | None
-    landmarks: torch.Tensor | None = None
-
 
 #: Heads of the Big-only model (the AU task needs spatial detail).
 _BIG_TASKS = ("au",)

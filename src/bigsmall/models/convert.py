@@ -22,11 +22,14 @@ from bigsmall.models.registry import create_model, is_model, list_models
 from bigsmall.models.weights import (
     load_state_dict_strict,
     read_safetensors,
-    read_safetensors_metadata,
     read_toolbox_state_dict,
     save_safetensors,
 )
-from bigsmall.models.weights_record import WeightsRecord, weights_record_from_metadata
+from bigsmall.models.weights_record import (
+    WeightsRecord,
+    read_safetensors_metadata,
+    weights_record_from_metadata,
+)
 
 #: Bytes read at a time while hashing the source file.
 _HASH_CHUNK_BYTES = 1 << 20

@@ -19,7 +19,7 @@ import onnxruntime as ort
 
 from bigsmall.constants import TASKS
 from bigsmall.errors import CheckpointError
-from bigsmall.models.bigsmall import BigSmallOutput
+from bigsmall.models.outputs import BigSmallOutput
 
 #: Windows per ONNX Runtime call in :class:`OnnxModel` (keeps Big activations in cache).
 DEFAULT_CHUNK_WINDOWS = 8
@@ -54,6 +54,26 @@ def _session(
     except Exception as exc:  # onnxruntime raises its own untyped errors
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not a loadable ONNX model ({first})") from exc
+
+
+def graph_input_sides(path: Path) -> tuple[int, int]:
+    """(Big side, Small side) of a graph written by :func:`bigsmall.models.export.export_onnx`
+    (its ``big_first`` and ``small`` inputs are (·, 3, S, S)), read without optimizing it."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise CheckpointError(f"{path}: not a loadable ONNX model ({type(exc).__name__})") from exc
+    shapes = {i.name: i.shape for i in session.get_inputs()}
+    try:
+        return int(shapes[_WINDOW_INPUT][-1]), int(shapes["small"][-1])
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise CheckpointError(
+            f"{path}: not a BigSmall graph of this package (inputs {sorted(shapes)})"
+        ) from None
 
 
 class OnnxModel:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
 from torch import nn
 
 from bigsmall.errors import CheckpointError, ModelNotFoundError
+from bigsmall.models.shipped import shipped_weights_path
 
 ModelBuilder = Callable[..., nn.Module]
 _B = TypeVar("_B", bound=ModelBuilder)
@@ -18,9 +19,10 @@ _B = TypeVar("_B", bound=ModelBuilder)
 #: name → builder; filled by :func:`register_model` when model modules are imported.
 _MODELS: dict[str, ModelBuilder] = {}
 
-#: Package folder that may hold shipped weights as ``<name>.safetensors``.
-_WEIGHTS_PACKAGE = "bigsmall"
-_WEIGHTS_DIR = "weights"
+
+def _register_all() -> None:
+    """Import every model file (they register themselves), once."""
+    importlib.import_module("bigsmall.models.catalog")
 
 
 def register_model(fn: _B) -> _B:
@@ -34,6 +36,7 @@ def register_model(fn: _B) -> _B:
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Sorted registered model names, optionally filtered by a shell-style ``pattern``."""
+    _register_all()
     names = sorted(_MODELS)
     if pattern is None:
         return names
@@ -41,15 +44,8 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 
 def is_model(name: str) -> bool:
+    _register_all()
     return name in _MODELS
-
-
-def shipped_weights_path(name: str) -> Path:
-    """Where the package ships the weights of model ``name``, ``<name>.safetensors`` in
-    ``bigsmall/weights`` (the file may not exist)."""
-    return Path(
-        str(resources.files(_WEIGHTS_PACKAGE).joinpath(_WEIGHTS_DIR, f"{name}.safetensors"))
-    )
 
 
 def _shipped_weights(name: str) -> Path:
@@ -75,6 +71,7 @@ def create_model(
     state dict (read with ``weights_only=True``). Unknown names raise
     :class:`~bigsmall.errors.ModelNotFoundError` listing the registered names.
     """
+    _register_all()
     if name not in _MODELS:
         raise ModelNotFoundError(
             f"unknown model {name!r}; registered models: {', '.join(list_models())}"

@@ -138,14 +138,6 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
 
 
-def read_safetensors_metadata(path: str | Path) -> dict[str, str]:
-    """The string metadata stored in a safetensors file's header."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        return dict(f.metadata() or {})
-
-
 def load_safetensors(
     model_or_path: nn.Module | str | Path, path: str | Path | None = None
 ) -> nn.Module | dict[str, torch.Tensor]:

@@ -118,13 +118,19 @@ def weights_record_from_metadata(
     )
 
 
+def read_safetensors_metadata(path: str | Path) -> dict[str, str]:
+    """The string metadata stored in a safetensors file's header (no tensors are read)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="np") as f:
+        return dict(f.metadata() or {})
+
+
 def read_weights_record(path: str | Path, default_model: str = "bigsmall") -> WeightsRecord:
     """The record of a ``.safetensors`` file (a ``.pth`` has none: only ``default_model``)."""
     path = Path(path)
     if path.suffix != ".safetensors":
         return WeightsRecord(model=default_model)
-    from bigsmall.models.weights import read_safetensors_metadata
-
     return weights_record_from_metadata(read_safetensors_metadata(path), path, default_model)
 
 

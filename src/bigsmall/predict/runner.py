@@ -51,8 +51,8 @@ _HASH_BLOCK_BYTES: int = 1 << 20
 
 def shipped_weights_path(name: str = DEFAULT_MODEL) -> Path:
     """Where the package's shipped weights of ``name`` (default: the default model) live; the
-    file may not exist. See :func:`bigsmall.models.registry.shipped_weights_path`."""
-    from bigsmall.models.registry import shipped_weights_path as path_of_shipped
+    file may not exist. See :func:`bigsmall.models.shipped.shipped_weights_path`."""
+    from bigsmall.models.shipped import shipped_weights_path as path_of_shipped
 
     return path_of_shipped(name)
 
@@ -80,15 +80,40 @@ def onnx_cache_path(weights: Path, n_segment: int) -> Path:
     return root / "onnx" / name
 
 
+@dataclass(frozen=True)
+class NetworkShape:
+    """What the inputs of a network must be: frames per window, Big and Small sides, and
+    whether Big sees only the first frame of each window (what the ONNX graph is built for)."""
+
+    n_segment: int
+    big_size: int
+    small_size: int
+    big_downsample: bool
+
+    @classmethod
+    def of(cls, module: object) -> NetworkShape:
+        return cls(
+            int(module.n_segment),  # type: ignore[attr-defined]
+            int(module.big_size),  # type: ignore[attr-defined]
+            int(module.small_size),  # type: ignore[attr-defined]
+            bool(getattr(module, "big_downsample", False)),
+        )
+
+
 @dataclass
 class LoadedModel:
-    """A network in eval mode and where its weights came from."""
+    """A network and where its weights came from.
 
-    module: object  # BigSmall or BigSmallTrio (torch.nn.Module)
+    ``module`` (the PyTorch network in eval mode: BigSmall or BigSmallTrio) is built on first
+    use when the weights were opened for ONNX Runtime through a graph already exported from
+    them: ``predict`` then never imports PyTorch (≈ 1.2 s of start-up).
+    """
+
     name: str
     weights: str
     weights_path: Path | None
     exportable: bool
+    shape: NetworkShape
     #: crop mode the weights were trained with (safetensors metadata ``crop``), if recorded
     crop: str | None = None
     #: what the weights' makers say about their AUs' reliability (metadata ``au_note``)
@@ -96,6 +121,16 @@ class LoadedModel:
     #: landmark alignment the Big input was trained with (metadata ``align``, a JSON object of
     #: :class:`bigsmall.video.align.AlignSpec` fields), or ``None``
     align: dict[str, object] | None = None
+    build: Callable[[], object] | None = None
+    _module: object | None = None
+
+    @property
+    def module(self) -> object:
+        if self._module is None:
+            if self.build is None:
+                raise RuntimeError("LoadedModel has neither a module nor a way to build it")
+            self._module = self.build()
+        return self._module
 
 
 def _record(path: Path) -> WeightsRecord:
@@ -110,10 +145,49 @@ def _record(path: Path) -> WeightsRecord:
         return WeightsRecord(model=DEFAULT_MODEL)
 
 
-def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedModel:
-    """The network for ``checkpoint`` (``None``: the shipped default weights)."""
+def _network(path: Path, record: WeightsRecord) -> object:
+    """The PyTorch network of a weights file, in eval mode, checked to be a full BigSmall."""
     from bigsmall.models import create_model
 
+    name, kwargs = record.model, record.kwargs()
+    try:
+        model = create_model(name, checkpoint_path=path, **kwargs).eval()
+    except TypeError as exc:  # a keyword the model does not take
+        raise CheckpointError(
+            f"{path}: its metadata's model arguments do not fit model {name!r} ({exc})"
+        ) from None
+    if not (getattr(model, "use_big", False) and getattr(model, "use_small", False)):
+        raise CheckpointError(
+            f"{path}: a {name!r} checkpoint lacks the Big or Small branch; predict needs a full "
+            "BigSmall network (or the folder of the authors' three released models)"
+        )
+    return model
+
+
+def _graph_shape(path: Path, record: WeightsRecord) -> NetworkShape | None:
+    """The network's shape read from the ONNX graph already exported from ``path`` (shipped
+    beside it or cached), or ``None`` when there is none (or ONNX Runtime is absent)."""
+    n_segment = record.n_segment or record.kwargs().get("n_segment")
+    if not n_segment or not onnx_available():
+        return None
+    graph = onnx_cache_path(path, int(n_segment))
+    if not graph.is_file():
+        return None
+    from bigsmall.models.onnx_runtime import graph_input_sides
+
+    big_side, small_side = graph_input_sides(graph)
+    return NetworkShape(int(n_segment), big_side, small_side, True)
+
+
+def load_model(
+    checkpoint: str | Path | None = None, fold: int = 1, for_onnx: bool = False
+) -> LoadedModel:
+    """The network for ``checkpoint`` (``None``: the shipped default weights).
+
+    for_onnx: the caller will run ONNX Runtime if it can; a weights file whose ONNX graph is
+    already exported is then opened without building the PyTorch network (built on first use
+    of :attr:`LoadedModel.module`).
+    """
     if checkpoint is None:
         path = shipped_weights_path()
         if not path.is_file():
@@ -134,30 +208,31 @@ def load_model(checkpoint: str | Path | None = None, fold: int = 1) -> LoadedMod
         trio = load_official_trio(path, fold=fold)
         # the authors' BP4D+ weights read the framing they learned (bigsmall.video.framing)
         return LoadedModel(
-            trio, "bigsmall_trio", f"{label} (fold {fold})", None, False, crop="bp4d_framing"
+            "bigsmall_trio",
+            f"{label} (fold {fold})",
+            None,
+            False,
+            NetworkShape.of(trio),
+            crop="bp4d_framing",
+            _module=trio,
         )
     record = _record(path)
-    name, kwargs = record.model, record.kwargs()
-    try:
-        model = create_model(name, checkpoint_path=path, **kwargs).eval()
-    except TypeError as exc:  # a keyword the model does not take
-        raise CheckpointError(
-            f"{path}: its metadata's model arguments do not fit model {name!r} ({exc})"
-        ) from None
-    if not (getattr(model, "use_big", False) and getattr(model, "use_small", False)):
-        raise CheckpointError(
-            f"{path}: a {name!r} checkpoint lacks the Big or Small branch; predict needs a full "
-            "BigSmall network (or the folder of the authors' three released models)"
+    described = {"crop": record.crop, "au_note": record.au_note, "align": record.align}
+    shape = _graph_shape(path, record) if for_onnx else None
+    if shape is not None:
+        return LoadedModel(
+            record.model,
+            label,
+            path,
+            True,
+            shape,
+            **described,
+            build=lambda: _network(path, record),
         )
+    model = _network(path, record)
+    shape = NetworkShape.of(model)
     return LoadedModel(
-        model,
-        name,
-        label,
-        path,
-        bool(getattr(model, "big_downsample", False)),
-        crop=record.crop,
-        au_note=record.au_note,
-        align=record.align,
+        record.model, label, path, shape.big_downsample, shape, **described, _module=model
     )
 
 
@@ -235,7 +310,7 @@ def _torch_runner(loaded: LoadedModel, device: str, threads: int | None) -> Wind
 def _onnx_runner(loaded: LoadedModel, log: Callable[[str], None], threads: int | None) -> WindowFn:
     from bigsmall.models.onnx_runtime import OnnxModel
 
-    path = onnx_cache_path(loaded.weights_path, loaded.module.n_segment)
+    path = onnx_cache_path(loaded.weights_path, loaded.shape.n_segment)
     if not path.is_file():
         from bigsmall.models.export import export_onnx
 

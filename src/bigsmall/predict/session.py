@@ -61,7 +61,8 @@ class ModelSession:
     def loaded(self) -> LoadedModel:
         """The network (loaded on first use)."""
         if self._loaded is None:
-            self._loaded = load_model(self.checkpoint, self.fold)
+            for_onnx = self.backend in ("auto", "onnx") and self.device == "cpu"
+            self._loaded = load_model(self.checkpoint, self.fold, for_onnx=for_onnx)
         return self._loaded
 
     @property
@@ -70,16 +71,16 @@ class ModelSession:
 
     @property
     def n_segment(self) -> int:
-        return int(self.loaded.module.n_segment)
+        return self.loaded.shape.n_segment
 
     @property
     def big_hw(self) -> tuple[int, int]:
-        side = int(self.loaded.module.big_size)
+        side = self.loaded.shape.big_size
         return side, side
 
     @property
     def small_hw(self) -> tuple[int, int]:
-        side = int(self.loaded.module.small_size)
+        side = self.loaded.shape.small_size
         return side, side
 
     @property
@@ -107,8 +108,7 @@ class ModelSession:
             raise CheckpointError(
                 f"{self.loaded.weights}: its align record is not valid ({exc})"
             ) from None
-        module = self.loaded.module
-        stride = self.n_segment if getattr(module, "big_downsample", False) else 1
+        stride = self.n_segment if self.loaded.shape.big_downsample else 1
         # the face crop's box is the tracked face enlarged by the default coefficient
         aligner = FaceAligner(spec, box_enlarge=DEFAULT_ENLARGE_COEF)
         return {"align": aligner, "align_side": side, "align_stride": stride}

@@ -20,6 +20,8 @@ positive, so that inhalation is up, like the synthetic ``resp`` label); it is la
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -56,9 +58,9 @@ class VerticalMotionTracker:
         self.scale_y = inner_h / self.size_wh[1] / height
         self.window = cv2.createHanningWindow(self.size_wh, cv2.CV_32F)
         self.prev: np.ndarray | None = None
-        self.prev_box = np.zeros(4)
+        self.prev_box: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
         self.key: np.ndarray | None = None
-        self.key_box = np.zeros(4)
+        self.key_box: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
         self.key_age = 0
         self.key_position = 0.0
         self.position = 0.0
@@ -78,12 +80,12 @@ class VerticalMotionTracker:
             return 0.0
         return float(shift_y) * self.scale_y * box_h
 
-    def update_prepared(self, gray: np.ndarray, box_xywh: np.ndarray) -> float:
+    def update_prepared(self, gray: np.ndarray, box_xywh: Sequence[float]) -> float:
         """Add a crop from :meth:`prepare`; returns the position (frame px, up positive)."""
-        box = np.asarray(box_xywh, np.float64)
+        box = tuple(float(v) for v in box_xywh)
         if self.prev is None:
             self.key, self.key_box, self.key_age = gray, box, 0
-        elif np.array_equal(box, self.key_box) and self.key_age < KEY_INTERVAL_FRAMES:
+        elif box == self.key_box and self.key_age < KEY_INTERVAL_FRAMES:
             self.position = self.key_position - self._shift_px(self.key, gray, box[3])
             self.key_age += 1
         else:  # new key frame: step from the previous frame, including the box's own move
@@ -94,7 +96,7 @@ class VerticalMotionTracker:
         self.prev, self.prev_box = gray, box
         return self.position
 
-    def update(self, crop_rgb: np.ndarray, box_xywh: np.ndarray) -> float:
+    def update(self, crop_rgb: np.ndarray, box_xywh: Sequence[float]) -> float:
         return self.update_prepared(self.prepare(crop_rgb), box_xywh)
 
 
@@ -109,7 +111,7 @@ class VerticalMotionTrace:
     def update(self, big_rgb: np.ndarray, box_xywh: object) -> None:
         if self.tracker is None:
             self.tracker = VerticalMotionTracker(tuple(big_rgb.shape[:2]))
-        self.positions.append(self.tracker.update(big_rgb, np.asarray(box_xywh)))
+        self.positions.append(self.tracker.update(big_rgb, box_xywh))
 
     def result(self) -> np.ndarray:
         """(T,) vertical position in frame pixels, up positive (starts at 0)."""

@@ -167,16 +167,19 @@ def _network(path: Path, record: WeightsRecord) -> object:
 def _graph_shape(path: Path, record: WeightsRecord) -> NetworkShape | None:
     """The network's shape read from the ONNX graph already exported from ``path`` (shipped
     beside it or cached), or ``None`` when there is none (or ONNX Runtime is absent)."""
-    n_segment = record.n_segment or record.kwargs().get("n_segment")
-    if not n_segment or not onnx_available():
+    try:
+        n_segment = int(record.n_segment or record.kwargs().get("n_segment") or 0)
+    except (TypeError, ValueError):  # left to the network's own loading to explain
         return None
-    graph = onnx_cache_path(path, int(n_segment))
+    if n_segment < 1 or not onnx_available():
+        return None
+    graph = onnx_cache_path(path, n_segment)
     if not graph.is_file():
         return None
     from bigsmall.models.onnx_runtime import graph_input_sides
 
     big_side, small_side = graph_input_sides(graph)
-    return NetworkShape(int(n_segment), big_side, small_side, True)
+    return NetworkShape(n_segment, big_side, small_side, True)
 
 
 def load_model(

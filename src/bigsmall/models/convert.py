@@ -18,7 +18,7 @@ from torch import nn
 
 from bigsmall.errors import CheckpointError
 from bigsmall.models import official
-from bigsmall.models.registry import create_model, is_model, list_models
+from bigsmall.models.catalog import create_model, is_model, list_models
 from bigsmall.models.weights import (
     load_state_dict_strict,
     read_safetensors,

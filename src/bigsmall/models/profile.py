@@ -34,7 +34,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
 from bigsmall.models.bigsmall import BigSmall
-from bigsmall.models.registry import create_model, list_models
+from bigsmall.models.catalog import create_model, list_models
 
 #: FLOPs per multiply-accumulate.
 FLOPS_PER_MAC = 2

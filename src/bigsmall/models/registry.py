@@ -1,9 +1,12 @@
-"""Model registry: names → builder functions, ``create_model`` and ``list_models``."""
+"""Model registry: names → builder functions, ``create_model`` and ``list_models``.
+
+Model files register themselves when imported; :mod:`bigsmall.models.catalog` imports them
+all, so ask it (or ``bigsmall.models``) for a model by name.
+"""
 
 from __future__ import annotations
 
 import fnmatch
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -20,11 +23,6 @@ _B = TypeVar("_B", bound=ModelBuilder)
 _MODELS: dict[str, ModelBuilder] = {}
 
 
-def _register_all() -> None:
-    """Import every model file (they register themselves), once."""
-    importlib.import_module("bigsmall.models.catalog")
-
-
 def register_model(fn: _B) -> _B:
     """Decorator: register ``fn`` under its ``__name__`` (a duplicate name is an error)."""
     name = fn.__name__
@@ -36,7 +34,6 @@ def register_model(fn: _B) -> _B:
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Sorted registered model names, optionally filtered by a shell-style ``pattern``."""
-    _register_all()
     names = sorted(_MODELS)
     if pattern is None:
         return names
@@ -44,7 +41,6 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 
 def is_model(name: str) -> bool:
-    _register_all()
     return name in _MODELS
 
 
@@ -71,7 +67,6 @@ def create_model(
     state dict (read with ``weights_only=True``). Unknown names raise
     :class:`~bigsmall.errors.ModelNotFoundError` listing the registered names.
     """
-    _register_all()
     if name not in _MODELS:
         raise ModelNotFoundError(
             f"unknown model {name!r}; registered models: {', '.join(list_models())}"

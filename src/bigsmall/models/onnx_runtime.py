@@ -36,12 +36,21 @@ def _as_numpy(x: object) -> np.ndarray:
 
 
 def _session(
-    path: Path, intra_op_num_threads: int | None, allow_spinning: bool = True
+    path: Path,
+    intra_op_num_threads: int | None,
+    allow_spinning: bool = True,
+    optimize: bool = True,
 ) -> ort.InferenceSession:
+    """A CPU session over ``path``; ``optimize=False`` only opens the graph (its inputs and
+    metadata), skipping the optimization a run needs."""
     if not path.is_file():
         raise CheckpointError(f"{path}: ONNX file not found; export one with `bigsmall export`")
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.graph_optimization_level = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if optimize
+        else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    )
     if intra_op_num_threads is not None:
         options.intra_op_num_threads = intra_op_num_threads
         options.inter_op_num_threads = 1
@@ -59,15 +68,7 @@ def _session(
 def graph_input_sides(path: Path) -> tuple[int, int]:
     """(Big side, Small side) of a graph written by :func:`bigsmall.models.export.export_onnx`
     (its ``big_first`` and ``small`` inputs are (·, 3, S, S)), read without optimizing it."""
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    try:
-        session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise CheckpointError(f"{path}: not a loadable ONNX model ({type(exc).__name__})") from exc
-    shapes = {i.name: i.shape for i in session.get_inputs()}
+    shapes = {i.name: i.shape for i in _session(path, None, optimize=False).get_inputs()}
     try:
         return int(shapes[_WINDOW_INPUT][-1]), int(shapes["small"][-1])
     except (KeyError, TypeError, ValueError, IndexError):

@@ -3,14 +3,10 @@ them: ONNX Runtime returns the same tuple of arrays)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    import torch
-
-    Values = torch.Tensor | Any
-else:
-    Values = Any
+#: A head's output: a torch.Tensor from PyTorch, a NumPy array from ONNX Runtime.
+Values = Any
 
 
 class BigSmallOutput(NamedTuple):

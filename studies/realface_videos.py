@@ -14,6 +14,7 @@ as H.264. The set mirrors the held-out check of the default weights: 30 s per vi
 - Breathing: the whole frame shifts vertically by ``b · r(t)`` (``r`` unit-peak).
 - Clips shorter than 30 s are played forward then backward until 30 s.
 - ``--talking`` takes faces_motion names (``d6``) or paths to other real face clips.
+- ``--noise``: camera noise added to every pixel (grey levels, sd; default 1).
 - ``--null``: static clips of photos (no pulse, no motion, camera noise), for the gate;
   ``--no-pulse``: the photos animated as the still faces, with breathing but no pulse.
 
@@ -80,7 +81,9 @@ def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480,
     return out
 
 
-def inject(frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, rng):
+def inject(
+    frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, rng, noise: float = 1.0
+):
     n = len(frames)
     ppg, _ = pulse_waveform(n, FS, hr, 30.0, "real" if rng.uniform() < 0.5 else "simulated", rng)
     ppg = ppg / np.abs(ppg).max()
@@ -98,7 +101,7 @@ def inject(frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, 
         moved = frame.astype(np.float32) * gain
         shift = np.float32([[1, 0, 0], [0, 1, -amp_px * resp[i]]])  # inhalation: up
         moved = cv2.warpAffine(moved, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
-        out[i] = np.clip(moved + rng.normal(0, 1.0, moved.shape), 0, 255).astype(np.uint8)
+        out[i] = np.clip(moved + rng.normal(0, noise, moved.shape), 0, 255).astype(np.uint8)
     return out, ppg, resp
 
 
@@ -118,6 +121,7 @@ def main() -> None:
     parser.add_argument("--no-pulse", action="store_true", help="animated photos, no pulse")
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--noise", type=float, default=1.0, help="camera noise, grey levels (sd)")
     parser.add_argument("--labels", action="store_true", help="write <name>.csv (ppg, resp)")
     parser.add_argument("--suffix", default="", help="appended to every video's name")
     parser.add_argument(
@@ -162,14 +166,14 @@ def main() -> None:
         )
         if kind == "null":
             still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR)
-            frames = np.clip(still[None] + rng.normal(0, 1.0, (n, *still.shape)), 0, 255).astype(
-                np.uint8
-            )
+            frames = np.clip(
+                still[None] + rng.normal(0, args.noise, (n, *still.shape)), 0, 255
+            ).astype(np.uint8)
             hr = br = pct = amp = 0.0
         else:
             if kind == "nopulse":
                 pct = 0.0
-            frames, ppg, resp = inject(frames, hr, br, pct, amp, rng)
+            frames, ppg, resp = inject(frames, hr, br, pct, amp, rng, args.noise)
             hr = hr if pct else 0.0
             if args.labels:  # the folder source's label file: what was injected, per frame
                 labels = {"time_s": np.arange(n) / FS, "resp": resp}

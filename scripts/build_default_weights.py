@@ -201,6 +201,7 @@ def ship(model: object, start: Path, log: str) -> Path:
     from bigsmall.models.weights_record import WeightsRecord
     from bigsmall.predict.runner import shipped_weights_path, write_onnx_beside
     from bigsmall.version import __version__
+    from bigsmall.video.reframe import AU_PHOTO_BIG_SCALE
 
     target = shipped_weights_path()
     for old in target.parent.glob(f"{target.stem}-*.onnx"):
@@ -209,6 +210,9 @@ def ship(model: object, start: Path, log: str) -> Path:
         model="bigsmall",
         n_segment=3,
         crop=CROP,
+        # the AUs were learned from tight photos: the network's Big frames are cut at their
+        # framing, the Small frames at the crop's (bigsmall.video.reframe)
+        big_scale=AU_PHOTO_BIG_SCALE,
         training_data=json.dumps(
             {
                 "au": "shared/data/expressions (muxspace/facial_expressions, Apache-2.0 "

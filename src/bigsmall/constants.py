@@ -103,3 +103,7 @@ BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
 PULSE_SOURCES: tuple[str, ...] = ("fused", "model")
 #: Where the predictor's breathing rate comes from (:class:`bigsmall.predict.Predictor`).
 BREATHING_SOURCES: tuple[str, ...] = ("model", "motion", "fused")
+
+#: Smallest and largest Big-frame side, in face-box widths, that a weights record may name as
+#: its ``big_scale`` (:mod:`bigsmall.video.reframe`).
+BIG_SCALE_RANGE: tuple[float, float] = (0.5, 4.0)

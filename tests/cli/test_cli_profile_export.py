@@ -92,9 +92,12 @@ def test_exported_weights_reproduce_predict_on_a_clip(
     capsys.readouterr()
     predictor = Predictor(backend="onnx")
     result = predictor.predict(video)
-    inputs = build_bigsmall_inputs(video, crop=predictor._crop_mode(), threaded=False)
-    table = standardize_table(inputs.big_mean, inputs.big_std)
-    big_first = table[inputs.big_uint8[::3].transpose(0, 3, 1, 2)]
+    inputs = build_bigsmall_inputs(video, threaded=False, **predictor._input_kwargs())
+    # the shipped weights' Big frames are cut at their own framing (record big_scale): the
+    # frames the network reads, one in 3, are the inputs' extra Big stream
+    assert predictor.session.big_scale == 1.2 and len(inputs.aligned) == -(-len(inputs) // 3)
+    table = standardize_table(inputs.aligned.mean, inputs.aligned.std)
+    big_first = table[inputs.aligned.frames[: len(inputs) // 3].transpose(0, 3, 1, 2)]
     small = np.ascontiguousarray(inputs.small.transpose(0, 3, 1, 2))
     logits = OnnxModel(out)(big_first, small).au
     probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))

@@ -23,6 +23,7 @@ def test_round_trip_through_a_file(tmp_path: Path) -> None:
         n_segment=3,
         crop="face",
         align={"size": 200, "crop": 176},
+        big_scale=1.2,
         training_data="synthetic",
         au_note="indicative",
         extra={"version": "1"},
@@ -43,6 +44,10 @@ def test_round_trip_through_a_file(tmp_path: Path) -> None:
         ({"n_segment": "two"}, "n_segment 'two' is not a whole number"),
         ({"model_kwargs": "[1]"}, "model_kwargs must be a JSON object"),
         ({"align": "[200]"}, "align must be a JSON object"),
+        ({"big_scale": "abc"}, "big_scale 'abc' is not a number 0.5..4.0"),
+        ({"big_scale": "nan"}, "big_scale 'nan' is not a number"),
+        ({"big_scale": "0"}, "big_scale '0' is not a number"),
+        ({"big_scale": "100"}, "big_scale '100' is not a number"),
     ],
 )
 def test_bad_values_are_one_line(meta: dict[str, str], message: str) -> None:
@@ -58,3 +63,9 @@ def test_align_flag_forms() -> None:
     assert align("true") == {}
     assert align("false") is None
     assert align('{"enlarge": 2.5}') == {"enlarge": 2.5}
+
+
+def test_big_scale_is_optional() -> None:
+    assert weights_record_from_metadata({"model": "bigsmall"}).big_scale is None
+    assert weights_record_from_metadata({"big_scale": ""}).big_scale is None
+    assert weights_record_from_metadata({"big_scale": "1.2"}).big_scale == 1.2

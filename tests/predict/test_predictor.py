@@ -292,6 +292,44 @@ def test_weights_trained_on_aligned_faces_are_aligned(
     assert len(made) == 2
 
 
+def test_weights_with_their_own_big_framing_get_big_frames_cut_at_it(
+    demo_video: tuple[Path, object],
+    tiny_weights: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Weights whose record says ``big_scale`` read Big frames cut from the tracked face box at
+    that many face widths (one in N), while the Small frames stay the crop's."""
+    import bigsmall.video.reframe as reframe_module
+    from bigsmall.models.weights import read_safetensors, save_safetensors
+
+    boxes: list[tuple[float, float]] = []
+
+    class SpyReframer(reframe_module.BoxReframer):
+        def __call__(self, region: np.ndarray, crop_box: object) -> object:
+            out = super().__call__(region, crop_box)
+            boxes.append((self.box(crop_box).w, crop_box.w))
+            return out
+
+    monkeypatch.setattr(reframe_module, "BoxReframer", SpyReframer)
+    framed = tmp_path / "framed.safetensors"
+    meta = {"model": "bigsmall_tiny_test", "crop": "face", "big_scale": "1.2"}
+    save_safetensors(read_safetensors(tiny_weights), framed, meta)
+    frames = read_all(demo_video[0]).frames[:120]
+    result = Predictor(checkpoint=framed, backend="torch").predict(frames, fps=30.0)
+    assert result.model["big_scale"] == 1.2 and "aligned_big_frames" not in result.model
+    assert len(boxes) == 40  # frames 0, 3, 6, ...: the ones the network reads
+    assert all(big / crop == pytest.approx(1.2 / 1.5) for big, crop in boxes)
+    plain = Predictor(checkpoint=tiny_weights, backend="torch").predict(frames, fps=30.0)
+    assert "big_scale" not in plain.model and len(boxes) == 40
+    assert not np.allclose(result.frames["AU12"], plain.frames["AU12"])
+    # under another crop the face box is not known: no reframing
+    meta["crop"] = "bp4d"
+    save_safetensors(read_safetensors(tiny_weights), framed, meta)
+    other = Predictor(checkpoint=framed, backend="torch").predict(frames, fps=30.0)
+    assert "big_scale" not in other.model and len(boxes) == 40
+
+
 def test_bad_align_record_is_one_line(tiny_weights: Path, tmp_path: Path) -> None:
     from bigsmall.models.weights import read_safetensors, save_safetensors
 

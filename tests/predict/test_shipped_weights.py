@@ -74,19 +74,21 @@ def test_fused_and_model_pulse_on_the_demo(demo_video: tuple[Path, object]) -> N
 
 
 def test_smile_on_a_held_out_real_face(faces_dir: Path) -> None:
-    """The shipped AU head was trained on other people's photos: the smiling man of
-    ``single_face.jpg`` reads a clearly higher AU12 probability than the same man's neutral
-    face in ``single_face.mp4``, which reads no AU12. (These weights put his smile near the
-    0.5 decision line, 0.51; the held-out people's balanced accuracy is in the model card.)"""
+    """The shipped AU head was trained on other people's photos: the man of
+    ``single_face.jpg`` (smiling) reads AU12, and in ``single_face.mp4`` he starts neutral
+    (frames 0-14), then smiles broadly (frames 24-47, teeth showing): AU12 follows. (With the
+    Big frames at the crop's 1.5 face widths instead of the weights' 1.2 the photo read 0.51
+    and the video's smile went unnoticed.)"""
     import numpy as np
 
     from bigsmall.video.io import read_image
 
     photo = read_image(faces_dir / "single_face.jpg")
     smiling = Predictor().predict(np.repeat(photo[None], 60, axis=0), fps=30.0)
-    neutral = Predictor().predict(faces_dir / "single_face.mp4")
-    assert smiling.frames["AU12"].mean() >= neutral.frames["AU12"].mean() + 0.2
-    assert neutral.au_occurrence["AU12"] <= 0.1
+    video = Predictor().predict(faces_dir / "single_face.mp4").frames["AU12"].to_numpy()
+    assert smiling.frames["AU12"].mean() > 0.8
+    assert video[:15].mean() < 0.3
+    assert video[24:48].mean() > 0.6
 
 
 def test_summary_carries_the_weights_au_note(faces_dir: Path) -> None:

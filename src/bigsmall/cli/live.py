@@ -115,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
         runner, backend = session.runner()
         print(
             f"model {session.loaded.name} ({session.loaded.weights}, {backend}); "
-            f"crop {session.crop}" + (", landmark-aligned Big frames" if session.aligned else ""),
+            f"crop {session.crop}"
+            + (", landmark-aligned Big frames" if session.aligned else "")
+            + (f", Big frames {session.big_scale:g} face widths" if session.big_scale else ""),
             file=sys.stderr,
         )
         sizes = {

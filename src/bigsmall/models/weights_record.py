@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bigsmall.constants import BIG_SCALE_RANGE
 from bigsmall.errors import CheckpointError
 
 #: Largest ``n_segment`` (frames per window) a weights file may name.
@@ -35,6 +36,9 @@ class WeightsRecord:
         align: the landmark alignment of the Big frames (fields of
             :class:`bigsmall.video.align.AlignSpec`; ``{}`` = the papers' defaults), or
             ``None`` when not aligned.
+        big_scale: the Big frames' side in face-box widths when the Big branch was trained on
+            another framing than the crop's (:mod:`bigsmall.video.reframe`); ``None``: the
+            crop's own.
         training_data: a short description of the training data.
         au_note: what the makers say about the AUs' reliability.
         extra: any other metadata (kept, written back unchanged).
@@ -45,6 +49,7 @@ class WeightsRecord:
     n_segment: int | None = None
     crop: str | None = None
     align: dict[str, Any] | None = None
+    big_scale: float | None = None
     training_data: str | None = None
     au_note: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -66,6 +71,7 @@ class WeightsRecord:
             "n_segment": None if self.n_segment is None else str(self.n_segment),
             "crop": self.crop,
             "align": None if self.align is None else json.dumps(self.align, sort_keys=True),
+            "big_scale": None if self.big_scale is None else repr(float(self.big_scale)),
             "training_data": self.training_data,
             "au_note": self.au_note,
         }
@@ -73,7 +79,16 @@ class WeightsRecord:
         return meta
 
 
-_KNOWN = ("model", "model_kwargs", "n_segment", "crop", "align", "training_data", "au_note")
+_KNOWN = (
+    "model",
+    "model_kwargs",
+    "n_segment",
+    "crop",
+    "align",
+    "big_scale",
+    "training_data",
+    "au_note",
+)
 
 
 def _json_object(path: Path | str, key: str, text: str) -> dict[str, Any]:
@@ -83,6 +98,19 @@ def _json_object(path: Path | str, key: str, text: str) -> dict[str, Any]:
         value = None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path}: metadata {key} must be a JSON object")
+    return value
+
+
+def _big_scale(path: Path | str, text: str | None) -> float | None:
+    if text in (None, ""):
+        return None
+    low, high = BIG_SCALE_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        raise CheckpointError(f"{path}: metadata big_scale {text!r} is not a number {low}..{high}")
     return value
 
 
@@ -112,6 +140,7 @@ def weights_record_from_metadata(
         n_segment=n_segment,
         crop=meta.get("crop") or None,
         align=align,
+        big_scale=_big_scale(path, meta.get("big_scale")),
         training_data=meta.get("training_data") or None,
         au_note=meta.get("au_note") or None,
         extra={k: str(v) for k, v in meta.items() if k not in _KNOWN},

@@ -121,6 +121,9 @@ class LoadedModel:
     #: landmark alignment the Big input was trained with (metadata ``align``, a JSON object of
     #: :class:`bigsmall.video.align.AlignSpec` fields), or ``None``
     align: dict[str, object] | None = None
+    #: the Big frames' side in face-box widths when the Big branch learned another framing than
+    #: the crop's (metadata ``big_scale``; :mod:`bigsmall.video.reframe`), or ``None``
+    big_scale: float | None = None
     build: Callable[[], object] | None = None
     _module: object | None = None
 
@@ -220,7 +223,12 @@ def load_model(
             _module=trio,
         )
     record = _record(path)
-    described = {"crop": record.crop, "au_note": record.au_note, "align": record.align}
+    described = {
+        "crop": record.crop,
+        "au_note": record.au_note,
+        "align": record.align,
+        "big_scale": record.big_scale,
+    }
     shape = _graph_shape(path, record) if for_onnx else None
     if shape is not None:
         return LoadedModel(
@@ -366,10 +374,12 @@ def model_info(
     backend: str | None,
     aligned: Any = None,
     crop: str | None = None,
+    big_scale: float | None = None,
 ) -> dict[str, object]:
     """The ``model`` entry of ``summary.json``: which network, and the inputs it was given
     (``crop``; ``aligned``: the clip's :class:`~bigsmall.video.aligned_big.AlignedBig`, if its
-    Big frames were aligned)."""
+    Big frames were aligned; ``big_scale``: the Big frames' side in face widths, if they were
+    cut at their own framing instead, :mod:`bigsmall.video.reframe`)."""
     if loaded is None:
         return {"name": method, "weights": None, "version": __version__, "backend": None}
     info: dict[str, object] = {
@@ -382,6 +392,8 @@ def model_info(
         info["crop"] = crop
     if loaded.au_note:
         info["au_note"] = loaded.au_note
-    if aligned is not None:
+    if big_scale is not None:
+        info["big_scale"] = big_scale
+    elif aligned is not None:
         info["aligned_big_frames"] = f"{int(aligned.found.sum())} of {len(aligned)}"
     return info

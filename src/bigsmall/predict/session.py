@@ -94,21 +94,38 @@ class ModelSession:
         """Whether the Big frames are landmark-aligned (the weights' record or ``align``)."""
         return self.loaded.align is not None or self.force_align
 
+    @property
+    def big_scale(self) -> float | None:
+        """The Big frames' side in face-box widths when the weights' Big branch learned another
+        framing than the ``face`` crop's (their record), else ``None``."""
+        if self.aligned or self.crop != "face":
+            return None
+        return self.loaded.big_scale
+
     def align_kwargs(self) -> dict[str, Any]:
-        """:func:`bigsmall.video.build_bigsmall_inputs` arguments that align the Big frames as
-        the weights need (none when they are not aligned)."""
+        """:func:`bigsmall.video.build_bigsmall_inputs` arguments that give the network the Big
+        frames the weights need: landmark-aligned, or cut at their recorded ``big_scale``
+        (:mod:`bigsmall.video.reframe`); none when the crop's own Big frames are right."""
+        side = self.big_hw[0]
+        stride = self.n_segment if self.loaded.shape.big_downsample else 1
         if not self.aligned:
-            return {}
+            if self.big_scale is None:
+                return {}
+            from bigsmall.video.reframe import BoxReframer
+
+            try:
+                reframer = BoxReframer(self.big_scale, side, crop_enlarge=DEFAULT_ENLARGE_COEF)
+            except ValueError as exc:
+                raise CheckpointError(f"{self.loaded.weights}: {exc}") from None
+            return {"align": reframer, "align_side": side, "align_stride": stride}
         from bigsmall.video.align import AlignSpec, FaceAligner
 
-        side = self.big_hw[0]
         try:
             spec = AlignSpec.from_dict({**(self.loaded.align or {}), "out": side})
         except (TypeError, ValueError, ConfigError) as exc:
             raise CheckpointError(
                 f"{self.loaded.weights}: its align record is not valid ({exc})"
             ) from None
-        stride = self.n_segment if self.loaded.shape.big_downsample else 1
         # the face crop's box is the tracked face enlarged by the default coefficient
         aligner = FaceAligner(spec, box_enlarge=DEFAULT_ENLARGE_COEF)
         return {"align": aligner, "align_side": side, "align_stride": stride}

@@ -27,6 +27,8 @@ from bigsmall.video.normalize import unit_levels
 
 #: Region around the tracked face crop searched for landmarks, in crop widths.
 ALIGN_REGION_SCALE: float = 2.0
+#: Landmarks per aligned frame (the JAA-Net inner 49 of :mod:`bigsmall.video.align`).
+N_LANDMARKS: int = 49
 
 
 class AlignedFaceLike(Protocol):
@@ -84,7 +86,7 @@ def align_region(crop_box: Box, face_hint: bool) -> tuple[Box, Box | None]:
 class AlignedBigBuilder:
     """Collects aligned frames (in clip order) and their running statistics."""
 
-    def __init__(self, side: int, stride: int, n_landmarks: int = 49) -> None:
+    def __init__(self, side: int, stride: int, n_landmarks: int = N_LANDMARKS) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         self.side, self.stride, self.n_landmarks = side, stride, n_landmarks

@@ -1,0 +1,63 @@
+"""Big frames cut at the framing the Big branch was trained on, beside the Small branch's crop.
+
+BigSmall (Narayanswamy et al., WACV 2024) reads AUs from the Big branch's view of the face and
+the pulse from the Small branch's frame differences; both come from one face crop in the paper.
+Weights may have learned the two from different framings: the default weights' AU head learned
+from tight face photos, where the face box enlarged 1.5× about its centre and clipped to the
+photo leaves a crop about 1.2 face widths wide, while their pulse and breathing heads learned
+from videos cut at 1.5 face widths. On a video or photo with background around the face the
+1.5× crop then frames the face looser than the AU head ever saw, and smiles read far lower
+(docs/real-faces.md). Such weights record ``big_scale`` (the Big frame's side in face-box
+widths); the Small branch keeps the crop, and the Big frames the network reads (one in N) are
+cut from the tracked face box at ``big_scale`` through the same extra stream as
+landmark-aligned Big frames (:mod:`bigsmall.video.aligned_big`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bigsmall.constants import BIG_SCALE_RANGE
+from bigsmall.video.aligned_big import N_LANDMARKS
+from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
+from bigsmall.video.framing import crop_square_padded
+
+#: Big frame side of the default weights' AU training photos, in face-box widths: the
+#: ``face`` crop of those tight photos spans 1.19 face widths (median over 400 training
+#: photos; quartiles 1.15 and 1.22).
+AU_PHOTO_BIG_SCALE: float = 1.2
+
+
+@dataclass(frozen=True)
+class ReframedFace:
+    """A Big frame cut from the face box (no landmarks: ``landmarks`` all NaN)."""
+
+    image: np.ndarray
+    landmarks: np.ndarray
+
+
+class BoxReframer:
+    """An :data:`bigsmall.video.aligned_big.Aligner`: from a frame region and the ``face``
+    crop's box in it (the tracked face box enlarged ``crop_enlarge``×), the face box scaled to
+    ``scale`` face widths about its centre, cut (edge pixels replicated past the region) and
+    area-resized to ``side``² (uint8); ``None`` without a box."""
+
+    def __init__(self, scale: float, side: int, crop_enlarge: float = DEFAULT_ENLARGE_COEF) -> None:
+        low, high = BIG_SCALE_RANGE
+        if not low <= scale <= high:
+            raise ValueError(f"big_scale must be within {low}..{high}, got {scale}")
+        if side < 1:
+            raise ValueError(f"side must be >= 1, got {side}")
+        self.scale, self.side, self.crop_enlarge = float(scale), int(side), float(crop_enlarge)
+
+    def box(self, crop_box: Box) -> Box:
+        """The Big frame's box for the crop box ``crop_box`` (same coordinates)."""
+        return crop_box.enlarge(self.scale / self.crop_enlarge)
+
+    def __call__(self, region: np.ndarray, crop_box: Box | None) -> ReframedFace | None:
+        if crop_box is None:
+            return None
+        image = crop_square_padded(region, self.box(crop_box), (self.side, self.side))
+        return ReframedFace(image, np.full((N_LANDMARKS, 2), np.nan, np.float32))

@@ -30,7 +30,7 @@ from bigsmall.predict.motion import VerticalMotionTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
-from bigsmall.video.aligned_big import Aligner, align_region
+from bigsmall.video.aligned_big import Aligner, BigCutter, align_region
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
 from bigsmall.video.face import HaarCascadeDetector
@@ -118,7 +118,9 @@ class LiveEstimator:
             with POS on the face's skin colour) or "model" (its PPG alone).
         aligner: for weights trained on landmark-aligned faces
             (:class:`bigsmall.video.align.FaceAligner`, as ``predict`` builds it): the Big frame
-            of each window is aligned (a frame without landmarks keeps its plain crop).
+            of each window is aligned (a frame without landmarks keeps its plain crop); for
+            weights with their own Big framing, a :class:`~bigsmall.video.reframe.BoxReframer`
+            cuts it.
     """
 
     def __init__(
@@ -133,7 +135,7 @@ class LiveEstimator:
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
         crop: str = "face",
         pulse: str = "fused",
-        aligner: Aligner | None = None,
+        aligner: Aligner | BigCutter | None = None,
     ) -> None:
         if method == MODEL_METHOD and runner is None:
             raise ValueError("method 'bigsmall' needs a runner")
@@ -258,7 +260,9 @@ class LiveEstimator:
     def _aligned_input(self, frame: np.ndarray, box: Box, face: bool, big: np.ndarray) -> None:
         """The aligned Big frame of a window (as ``predict`` aligns it), or its plain crop."""
         aligned = None
-        if face:
+        if face and isinstance(self.aligner, BigCutter):
+            aligned = self.aligner.cut(RgbView(frame), box)
+        elif face:
             region, hint = align_region(box, face_hint=self.crop == "face")
             aligned = self.aligner(padded_crop(RgbView(frame), region), hint)
         image = big if aligned is None else np.ascontiguousarray(aligned.image, np.uint8)

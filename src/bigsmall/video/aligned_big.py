@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -40,6 +40,14 @@ class AlignedFaceLike(Protocol):
 
 #: (RGB region (H, W, 3) uint8, face box in the region or None) → aligned face or None.
 Aligner = Callable[[np.ndarray, Box | None], AlignedFaceLike | None]
+
+
+@runtime_checkable
+class BigCutter(Protocol):
+    """Instead of an :data:`Aligner`: cuts the Big frame straight from the frame, given the
+    crop's box in it (:class:`bigsmall.video.reframe.BoxReframer`)."""
+
+    def cut(self, view: Any, crop_box: Box) -> AlignedFaceLike: ...
 
 
 @dataclass

@@ -33,7 +33,13 @@ import cv2
 import numpy as np
 
 from bigsmall.errors import NoFaceError, VideoTooShortError
-from bigsmall.video.aligned_big import AlignedBig, AlignedBigBuilder, Aligner, align_region
+from bigsmall.video.aligned_big import (
+    AlignedBig,
+    AlignedBigBuilder,
+    Aligner,
+    BigCutter,
+    align_region,
+)
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
 from bigsmall.video.crop import BIG_SIZE_HW
 from bigsmall.video.face import FaceDetector, HaarCascadeDetector
@@ -276,7 +282,7 @@ def build_bigsmall_inputs(
     require_face: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
     threaded: bool = True,
-    align: Aligner | None = None,
+    align: Aligner | BigCutter | None = None,
     align_side: int | None = None,
     align_stride: int = 1,
     readers: Mapping[str, FrameReader] | None = None,
@@ -376,8 +382,12 @@ def build_bigsmall_inputs(
         aligned_builder = AlignedBigBuilder(align_side, align_stride)
 
     def aligned_face(view: FrameView, box: Box, face: bool) -> Any:
+        if not face:
+            return None
+        if isinstance(align, BigCutter):
+            return align.cut(view, box)
         region, hint = align_region(box, face_hint=crop == "face")
-        return align(padded_crop(view, region), hint) if face else None
+        return align(padded_crop(view, region), hint)
 
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop (and align): one :data:`_Prepared` per frame."""

@@ -9,20 +9,22 @@ from videos cut at 1.5 face widths. On a video or photo with background around t
 1.5× crop then frames the face looser than the AU head ever saw, and smiles read far lower
 (docs/real-faces.md). Such weights record ``big_scale`` (the Big frame's side in face-box
 widths); the Small branch keeps the crop, and the Big frames the network reads (one in N) are
-cut from the tracked face box at ``big_scale`` through the same extra stream as
-landmark-aligned Big frames (:mod:`bigsmall.video.aligned_big`).
+cut from the tracked face box at ``big_scale`` — clipped at the frame's edge and area-resized,
+exactly as the ``face`` crop is cut — into the same extra stream as landmark-aligned Big frames
+(:mod:`bigsmall.video.aligned_big`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from bigsmall.constants import BIG_SCALE_RANGE
 from bigsmall.video.aligned_big import N_LANDMARKS
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
-from bigsmall.video.framing import crop_square_padded
+from bigsmall.video.frame_views import FrameView
 
 #: Big frame side of the default weights' AU training photos, in face-box widths: the
 #: ``face`` crop of those tight photos spans 1.19 face widths (median over 400 training
@@ -39,10 +41,10 @@ class ReframedFace:
 
 
 class BoxReframer:
-    """An :data:`bigsmall.video.aligned_big.Aligner`: from a frame region and the ``face``
-    crop's box in it (the tracked face box enlarged ``crop_enlarge``×), the face box scaled to
-    ``scale`` face widths about its centre, cut (edge pixels replicated past the region) and
-    area-resized to ``side``² (uint8); ``None`` without a box."""
+    """A :class:`bigsmall.video.aligned_big.BigCutter`: from a frame and the ``face`` crop's
+    box in it (the tracked face box enlarged ``crop_enlarge``×), the face box scaled to
+    ``scale`` face widths about its centre, clipped to the frame as the crop is, and
+    area-resized to ``side``² (uint8)."""
 
     def __init__(self, scale: float, side: int, crop_enlarge: float = DEFAULT_ENLARGE_COEF) -> None:
         low, high = BIG_SCALE_RANGE
@@ -56,8 +58,8 @@ class BoxReframer:
         """The Big frame's box for the crop box ``crop_box`` (same coordinates)."""
         return crop_box.enlarge(self.scale / self.crop_enlarge)
 
-    def __call__(self, region: np.ndarray, crop_box: Box | None) -> ReframedFace | None:
-        if crop_box is None:
-            return None
-        image = crop_square_padded(region, self.box(crop_box), (self.side, self.side))
+    def cut(self, view: FrameView, crop_box: Box) -> ReframedFace:
+        image = cv2.resize(
+            view.crop(self.box(crop_box)), (self.side, self.side), interpolation=cv2.INTER_AREA
+        )
         return ReframedFace(image, np.full((N_LANDMARKS, 2), np.nan, np.float32))

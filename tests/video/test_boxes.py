@@ -62,3 +62,15 @@ def test_tracker_median_smoothing_rejects_outlier() -> None:
 def test_tracker_rejects_bad_k() -> None:
     with pytest.raises(ValueError):
         FaceTracker(10, 10, every_k_frames=0)
+
+
+def test_the_unclipped_crop_box_keeps_the_face_box_centre_and_scale() -> None:
+    """A face at the frame's edge: the crop box is clipped, the unclipped one is not (a Big
+    frame cut at another framing scales the latter, bigsmall.video.reframe)."""
+    tracker = FaceTracker(200, 200, every_k_frames=1, enlarge_coef=1.5)
+    assert tracker.unclipped_box is None
+    box, found = tracker.update([Box(-10.0, 50.0, 100.0, 100.0)])
+    assert found and box.x == 0.0 and box.w == pytest.approx(115.0)  # clipped at x = 0
+    unclipped = tracker.unclipped_box
+    assert (unclipped.x, unclipped.w) == (pytest.approx(-35.0), pytest.approx(150.0))
+    assert unclipped.center == pytest.approx((40.0, 100.0))

@@ -261,7 +261,7 @@ class LiveEstimator:
         """The aligned Big frame of a window (as ``predict`` aligns it), or its plain crop."""
         aligned = None
         if face and isinstance(self.aligner, BigCutter):
-            aligned = self.aligner.cut(RgbView(frame), box)
+            aligned = self.aligner.cut(RgbView(frame), self.tracker.unclipped_box or box)
         elif face:
             region, hint = align_region(box, face_hint=self.crop == "face")
             aligned = self.aligner(padded_crop(RgbView(frame), region), hint)

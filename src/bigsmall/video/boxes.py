@@ -114,6 +114,7 @@ class FaceTracker:
         self._smooth = SMOOTHERS[smoother]
         self._recent: deque[Box] = deque(maxlen=max(smooth_window, 1))
         self._box: Box | None = None
+        self._unclipped: Box | None = None
         self._found = False
         self._frame_index = 0
         self._last_face: Box | None = None
@@ -122,6 +123,12 @@ class FaceTracker:
     def box(self) -> Box | None:
         """The current crop box (``None`` before the first face)."""
         return self._box
+
+    @property
+    def unclipped_box(self) -> Box | None:
+        """The current crop box before the frame clipped it (``None`` before the first face):
+        its centre and size are the smoothed face box's."""
+        return self._unclipped
 
     @property
     def last_face(self) -> Box | None:
@@ -145,5 +152,6 @@ class FaceTracker:
                 self._recent.append(main)
                 smoothed = self._smooth(list(self._recent))
                 enlarged = smoothed.enlarge(self.enlarge_coef, square=self.square)
+                self._unclipped = enlarged
                 self._box = enlarged.clip(self.width, self.height)
         return self._box, self._found

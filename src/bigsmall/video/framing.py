@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import cv2
 import numpy as np
@@ -161,30 +160,44 @@ def nearby_framings(
 # * ``full``: the whole frame.
 
 
-def face_policy(
-    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
-) -> Callable[[FrameView], tuple[Box | None, bool]]:
-    state: dict[str, Any] = {"tracker": None}
+class FacePolicy:
+    """The ``face`` crop's per-frame ``view → (crop box or None, face found)``, tracking the face
+    between detections; :attr:`unclipped_box` is the current crop box before the frame clipped
+    it (what a Big frame cut at another framing scales, :mod:`bigsmall.video.reframe`)."""
 
-    def policy(view: FrameView) -> tuple[Box | None, bool]:
-        tracker = state["tracker"]
+    def __init__(
+        self, detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
+    ) -> None:
+        self.detector, self.every_k_frames = detector, every_k_frames
+        self.enlarge_coef, self.square = enlarge_coef, square
+        self.tracker: FaceTracker | None = None
+
+    @property
+    def unclipped_box(self) -> Box | None:
+        return None if self.tracker is None else self.tracker.unclipped_box
+
+    def __call__(self, view: FrameView) -> tuple[Box | None, bool]:
+        tracker = self.tracker
         if tracker is None:
-            tracker = FaceTracker(
-                view.width, view.height, every_k_frames, enlarge_coef, square=square
+            tracker = self.tracker = FaceTracker(
+                view.width, view.height, self.every_k_frames, self.enlarge_coef, self.square
             )
-            state["tracker"] = tracker
         # Until a face is first found, look on every frame.
         if tracker.box is None or tracker.wants_detection():
             near = tracker.last_face
-            faces = view.detect(detector, near)
+            faces = view.detect(self.detector, near)
             if not faces and near is not None:
                 # Lost near the last face (moved, or too coarse at the tracking scale): search
                 # the whole frame now rather than holding a stale box for a whole period.
-                faces = view.detect(detector, None)
+                faces = view.detect(self.detector, None)
             return tracker.update(faces)
         return tracker.update(None)
 
-    return policy
+
+def face_policy(
+    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
+) -> FacePolicy:
+    return FacePolicy(detector, every_k_frames, enlarge_coef, square)
 
 
 def framing_policy(

@@ -47,6 +47,7 @@ from bigsmall.video.frame_views import FrameView, views_from_batches, views_from
 from bigsmall.video.framing import (
     CROP_MODES,
     DETECTING_MODES,
+    FacePolicy,
     crop_policy,
     cut_crop,
     padded_crop,
@@ -384,8 +385,9 @@ def build_bigsmall_inputs(
     def aligned_face(view: FrameView, box: Box, face: bool) -> Any:
         if not face:
             return None
-        if isinstance(align, BigCutter):
-            return align.cut(view, box)
+        if isinstance(align, BigCutter):  # scaled from the crop box before clipping
+            unclipped = policy.unclipped_box if isinstance(policy, FacePolicy) else None
+            return align.cut(view, unclipped or box)
         region, hint = align_region(box, face_hint=crop == "face")
         return align(padded_crop(view, region), hint)
 

@@ -113,10 +113,8 @@ class ModelSession:
                 return {}
             from bigsmall.video.reframe import BoxReframer
 
-            try:
-                reframer = BoxReframer(self.big_scale, side, crop_enlarge=DEFAULT_ENLARGE_COEF)
-            except ValueError as exc:
-                raise CheckpointError(f"{self.loaded.weights}: {exc}") from None
+            # the record's reader has checked big_scale's range
+            reframer = BoxReframer(self.big_scale, side, crop_enlarge=DEFAULT_ENLARGE_COEF)
             return {"align": reframer, "align_side": side, "align_stride": stride}
         from bigsmall.video.align import AlignSpec, FaceAligner
 

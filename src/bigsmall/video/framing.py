@@ -194,18 +194,12 @@ class FacePolicy:
         return tracker.update(None)
 
 
-def face_policy(
-    detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
-) -> FacePolicy:
-    return FacePolicy(detector, every_k_frames, enlarge_coef, square)
-
-
 def framing_policy(
     detector: FaceDetector, every_k_frames: int, framing: Framing
 ) -> Callable[[FrameView], tuple[Box | None, bool]]:
     """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
     leave the frame (see :func:`padded_crop`)."""
-    track = face_policy(detector, every_k_frames, 1.0, False)
+    track = FacePolicy(detector, every_k_frames, 1.0, False)
 
     def policy(view: FrameView) -> tuple[Box | None, bool]:
         box, found = track(view)
@@ -258,7 +252,7 @@ def crop_policy(
     """A per-frame ``view → (crop box or None, face found)`` function for ``crop`` (one of
     :data:`CROP_MODES`); detecting modes keep their tracking state inside."""
     if crop == "face":
-        return face_policy(detector, every_k_frames, enlarge_coef, square)
+        return FacePolicy(detector, every_k_frames, enlarge_coef, square)
     if crop == "bp4d_framing":
         return framing_policy(detector, every_k_frames, BP4D_FRAMING)
     if crop == "bp4d":

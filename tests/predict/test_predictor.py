@@ -306,9 +306,9 @@ def test_weights_with_their_own_big_framing_get_big_frames_cut_at_it(
     boxes: list[tuple[float, float]] = []
 
     class SpyReframer(reframe_module.BoxReframer):
-        def cut(self, view: object, crop_box: object) -> object:
-            boxes.append((self.box(crop_box).w, crop_box.w))
-            return super().cut(view, crop_box)
+        def cut(self, view: object, crop: np.ndarray, box: object, unclipped: object) -> object:
+            boxes.append((self.box(unclipped).w, unclipped.w))
+            return super().cut(view, crop, box, unclipped)
 
     monkeypatch.setattr(reframe_module, "BoxReframer", SpyReframer)
     framed = tmp_path / "framed.safetensors"

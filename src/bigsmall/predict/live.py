@@ -261,7 +261,9 @@ class LiveEstimator:
         """The aligned Big frame of a window (as ``predict`` aligns it), or its plain crop."""
         aligned = None
         if face and isinstance(self.aligner, BigCutter):
-            aligned = self.aligner.cut(RgbView(frame), self.tracker.unclipped_box or box)
+            view = RgbView(frame)
+            unclipped = self.tracker.unclipped_box or box
+            aligned = self.aligner.cut(view, view.crop(box), box, unclipped)
         elif face:
             region, hint = align_region(box, face_hint=self.crop == "face")
             aligned = self.aligner(padded_crop(RgbView(frame), region), hint)

@@ -44,10 +44,15 @@ Aligner = Callable[[np.ndarray, Box | None], AlignedFaceLike | None]
 
 @runtime_checkable
 class BigCutter(Protocol):
-    """Instead of an :data:`Aligner`: cuts the Big frame straight from the frame, given the
-    crop's box in it (:class:`bigsmall.video.reframe.BoxReframer`)."""
+    """Instead of an :data:`Aligner`: cuts the Big frame from the frame ``view`` (a
+    :class:`bigsmall.video.frame_views.FrameView`) or the crop already made of it
+    (:class:`bigsmall.video.reframe.BoxReframer`). ``crop_rgb`` (h, w, 3) uint8 is the frame
+    cut at ``crop_box`` (clipped to the frame), ``unclipped_box`` the crop box before clipping
+    (frame pixels)."""
 
-    def cut(self, view: Any, crop_box: Box) -> AlignedFaceLike: ...
+    def cut(
+        self, view: Any, crop_rgb: np.ndarray, crop_box: Box, unclipped_box: Box
+    ) -> AlignedFaceLike: ...
 
 
 @dataclass

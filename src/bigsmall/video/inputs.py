@@ -382,12 +382,12 @@ def build_bigsmall_inputs(
             raise ValueError("align_side is required with align")
         aligned_builder = AlignedBigBuilder(align_side, align_stride)
 
-    def aligned_face(view: FrameView, box: Box, face: bool) -> Any:
+    def aligned_face(view: FrameView, box: Box, face: bool, crop_rgb: np.ndarray) -> Any:
         if not face:
             return None
         if isinstance(align, BigCutter):  # scaled from the crop box before clipping
             unclipped = policy.unclipped_box if isinstance(policy, FacePolicy) else None
-            return align.cut(view, unclipped or box)
+            return align.cut(view, crop_rgb, box, unclipped or box)
         region, hint = align_region(box, face_hint=crop == "face")
         return align(padded_crop(view, region), hint)
 
@@ -400,10 +400,11 @@ def build_bigsmall_inputs(
             box, face = policy(view)
             full = Box(0.0, 0.0, float(view.width), float(view.height))
             b = box or full
+            crop_rgb = cut(view, box)
             aligned = _NOT_ALIGNED
             if align is not None and count % align_stride == 0:
-                aligned = aligned_face(view, b, face)
-            yield cut(view, box), (b.x, b.y, b.w, b.h), face, t_sec, aligned
+                aligned = aligned_face(view, b, face, crop_rgb)
+            yield crop_rgb, (b.x, b.y, b.w, b.h), face, t_sec, aligned
             count += 1
 
     # Threaded: this thread resizes and accumulates while a background thread decodes,

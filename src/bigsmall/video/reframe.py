@@ -10,7 +10,8 @@ from videos cut at 1.5 face widths. On a video or photo with background around t
 (docs/real-faces.md). Such weights record ``big_scale`` (the Big frame's side in face-box
 widths); the Small branch keeps the crop, and the Big frames the network reads (one in N) are
 cut from the tracked face box at ``big_scale`` — clipped at the frame's edge and area-resized,
-exactly as the ``face`` crop is cut — into the same extra stream as landmark-aligned Big frames
+exactly as the ``face`` crop is cut, out of that crop when the Big box lies inside the crop box
+(no frame region converted twice) — into the same extra stream as landmark-aligned Big frames
 (:mod:`bigsmall.video.aligned_big`).
 """
 
@@ -41,10 +42,10 @@ class ReframedFace:
 
 
 class BoxReframer:
-    """A :class:`bigsmall.video.aligned_big.BigCutter`: from a frame and the ``face`` crop's
-    box in it (the tracked face box enlarged ``crop_enlarge``×), the face box scaled to
-    ``scale`` face widths about its centre, clipped to the frame as the crop is, and
-    area-resized to ``side``² (uint8)."""
+    """A :class:`bigsmall.video.aligned_big.BigCutter`: the ``face`` crop's box before clipping
+    (the tracked face box enlarged ``crop_enlarge``×) scaled to ``scale`` face widths about its
+    centre, clipped to the frame as the crop is, cut out of the crop and area-resized to
+    ``side``² (uint8)."""
 
     def __init__(self, scale: float, side: int, crop_enlarge: float = DEFAULT_ENLARGE_COEF) -> None:
         low, high = BIG_SCALE_RANGE
@@ -58,8 +59,20 @@ class BoxReframer:
         """The Big frame's box for the crop box ``crop_box`` (same coordinates)."""
         return crop_box.enlarge(self.scale / self.crop_enlarge)
 
-    def cut(self, view: FrameView, crop_box: Box) -> ReframedFace:
-        image = cv2.resize(
-            view.crop(self.box(crop_box)), (self.side, self.side), interpolation=cv2.INTER_AREA
-        )
+    def cut(
+        self, view: FrameView, crop_rgb: np.ndarray, crop_box: Box, unclipped_box: Box
+    ) -> ReframedFace:
+        big_box = self.box(unclipped_box)
+        if self.scale > self.crop_enlarge:  # larger than the crop: from the frame itself
+            region = view.crop(big_box)
+        else:
+            # inside the crop box: crop pixel (0, 0) is frame pixel (cx0, cy0), as the frame's
+            # crop() rounds the box; the Big box, rounded the same way, clipped to what was cut
+            cx0, cy0, _, _ = crop_box.to_int()
+            x0, y0, x1, y1 = big_box.to_int()
+            height, width = crop_rgb.shape[:2]
+            x0, x1 = min(max(x0 - cx0, 0), width), min(max(x1 - cx0, 0), width)
+            y0, y1 = min(max(y0 - cy0, 0), height), min(max(y1 - cy0, 0), height)
+            region = crop_rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else crop_rgb
+        image = cv2.resize(region, (self.side, self.side), interpolation=cv2.INTER_AREA)
         return ReframedFace(image, np.full((N_LANDMARKS, 2), np.nan, np.float32))

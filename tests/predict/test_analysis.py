@@ -29,6 +29,19 @@ def test_clear_pulse_is_read_and_reported() -> None:
     assert est.snr_db > analysis.PULSE_SNR_GOOD_DB
 
 
+def test_rate_is_read_between_the_bins() -> None:
+    """30 s at 30 fps: bins 1.76 bpm apart; a pulse at 72.95 bpm lies half-way between two, and
+    a breathing at 15.0 /min 0.94 /min from its nearest bin; both are reported within 0.2."""
+    rng = np.random.default_rng(6)
+    t = np.arange(900) / FS
+    pulse = np.sin(2 * np.pi * 72.95 / 60 * t) + 0.5 * rng.standard_normal(t.size)
+    heart = analysis.estimate(analysis.prepare(pulse, FS, "heart", False), FS, "heart")
+    assert abs(heart.rate_bpm - 72.95) < 0.2
+    breath = np.sin(2 * np.pi * 15.0 / 60 * t) + 0.3 * rng.standard_normal(t.size)
+    br = analysis.estimate(analysis.prepare(breath, FS, "breathing", False), FS, "breathing")
+    assert abs(br.rate_bpm - 15.0) < 0.2
+
+
 def test_breathing_rate_and_withheld_on_noise() -> None:
     t = np.arange(900) / FS
     est = analysis.estimate(

@@ -4,7 +4,9 @@ The pulse follows the BigSmall paper's evaluation protocol (Narayanswamy et al.,
 after the rPPG-Toolbox, Liu et al. 2023): a diff-normalized network output is integrated,
 detrended with the smoothness prior (Tarvainen et al., IEEE TBME 2002) and band-passed, see
 :func:`bigsmall.evaluation.physiology.prepare_waveform`; the rate is the periodogram peak with
-the sub-harmonic check (``rate_method="fft"``). Breathing uses the breathing band and the
+the sub-harmonic check (``rate_method="fft"``), reported where that periodogram peaks between
+its bins (:func:`bigsmall.signal.spectrum.refine_peak_hz`; the paper's evaluation keeps the bin
+itself). Breathing uses the breathing band and the
 breathing-preserving detrend :data:`RECOMMENDED_RR_DETREND_LAMBDA`.
 
 Quality. The pulse SNR is de Haan & Jeanne's (IEEE TBME 2013) measure around the pulse's own
@@ -39,7 +41,7 @@ from bigsmall.evaluation.physiology import prepare_waveform
 from bigsmall.evaluation.settings import RECOMMENDED_RR_DETREND_LAMBDA, EvalSettings
 from bigsmall.signal.quality import snr_db_from_spectrum
 from bigsmall.signal.rate import rate_from_spectrum
-from bigsmall.signal.spectrum import band_mask, mean_band_normalized_periodogram
+from bigsmall.signal.spectrum import band_mask, mean_band_normalized_periodogram, refine_peak_hz
 
 #: Evaluation settings of the product: the paper's bands and pulse detrend, the harmonic-robust
 #: FFT rate and a breathing detrend that keeps slow breathing.
@@ -171,7 +173,11 @@ def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> 
     label = quality_label(kind, snr, len(usable))
     if at_band_edge(freqs_hz, rate / 60.0, band):
         label = "poor"
-    return RateEstimate(rate if label != "poor" else float("nan"), snr, label, len(usable))
+    if label == "poor":
+        return RateEstimate(float("nan"), snr, label, len(usable))
+    # the gate reads the bins; the rate reported is the peak between them
+    rate = 60.0 * refine_peak_hz(usable, fs, band, rate / 60.0)
+    return RateEstimate(rate, snr, label, len(usable))
 
 
 def at_band_edge(freqs_hz: np.ndarray, f_hz: float, band_hz: tuple[float, float]) -> bool:

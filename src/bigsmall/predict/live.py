@@ -26,7 +26,7 @@ import numpy as np
 from bigsmall.constants import AU_NAMES
 from bigsmall.errors import ConfigError
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import VerticalMotionTracker
+from bigsmall.predict.motion import RISE, HeadPoseTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
@@ -161,7 +161,7 @@ class LiveEstimator:
         size = max(round(BUFFER_SEC * fps), 2)
         self.detector = HaarCascadeDetector()
         self.tracker: FaceTracker | None = None
-        self.motion = VerticalMotionTracker(big_hw)
+        self.motion = HeadPoseTracker()
         self.lut = unit_levels()
         self.eps = np.full((*big_hw, 3), DIFF_EPS, np.float32)
         self.prev_x: np.ndarray | None = None
@@ -228,7 +228,7 @@ class LiveEstimator:
         if self.runner is not None and self.pulse == "fused":
             self.skin.append(skin_mean_rgb(big[self.skin_rows, self.skin_cols]))
         self.found.append(face)
-        self.position.append(self.motion.update(big, box.as_array()))
+        self.position.append(float(self.motion.update(big, box.as_array())[RISE]))
         if self.runner is not None:
             if self.aligner is not None and self.count % self.n == 0:
                 self._aligned_input(frame_rgb, box, face, big)

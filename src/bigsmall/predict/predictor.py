@@ -35,7 +35,7 @@ from bigsmall.errors import (
     VideoUnreadableError,
 )
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import VerticalMotionTrace, vertical_motion
+from bigsmall.predict.motion import RISE, HeadPoseTrace, head_pose
 from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
 from bigsmall.predict.runner import (
     BACKENDS,
@@ -382,11 +382,11 @@ class Predictor:
 
     def _crop_readers(self) -> dict[str, FrameReader]:
         """The readings taken from the face crops themselves, as they are made: the head's
-        vertical motion (breathing) and the skin colour (POS, read with the network's PPG),
+        pose (its rise: breathing) and the skin colour (POS, read with the network's PPG),
         as needed."""
         readers: dict[str, FrameReader] = {}
         if self.breathing != "model" or not self.uses_model:
-            readers["motion"] = VerticalMotionTrace()
+            readers["motion"] = HeadPoseTrace()
         if self.uses_model and self.pulse == "fused":
             readers["skin"] = SkinColourTrace(skin_region(self._crop_mode()))
         return readers
@@ -418,11 +418,11 @@ class Predictor:
         if self.breathing != "motion" and resp_model is not None:
             breathing, breathing_dn = resp_model, True
             if self.breathing == "fused":
-                breathing_support.append((traces["motion"], False))
+                breathing_support.append((traces["motion"][:, RISE], False))
         else:
             if "motion" not in traces:  # the model was asked for, but has no respiration head
-                traces["motion"] = vertical_motion(inputs.big_uint8, inputs.boxes)
-            breathing, breathing_dn = traces["motion"], False
+                traces["motion"] = head_pose(inputs.big_uint8, inputs.boxes)
+            breathing, breathing_dn = traces["motion"][:, RISE], False
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))

@@ -135,8 +135,8 @@ class HeadPoseTrace:
         self.tracker = HeadPoseTracker()
         self.poses: list[np.ndarray] = []
 
-    def update(self, big_rgb: np.ndarray, box_xywh: object) -> None:
-        self.poses.append(self.tracker.update(big_rgb, box_xywh))  # type: ignore[arg-type]
+    def update(self, big_rgb: np.ndarray, box_xywh: Sequence[float]) -> None:
+        self.poses.append(self.tracker.update(big_rgb, box_xywh))
 
     def result(self) -> np.ndarray:
         """(T, 3) pose per frame (:data:`POSE_COLUMNS`), starting at 0."""

@@ -10,7 +10,7 @@ from bigsmall.signal.spectrum import (
     dominant_frequency,
     next_power_of_two,
     periodogram,
-    power_at,
+    power_near,
     refine_peak_hz,
 )
 
@@ -30,10 +30,11 @@ def test_recovers_a_known_rate() -> None:
     assert dominant_frequency(x, 30.0, (0.75, 2.5)) == pytest.approx(1.2, abs=30.0 / 1024)
 
 
-def test_power_at_equals_the_periodogram_on_its_bins() -> None:
+def test_power_near_equals_the_periodogram_on_its_bins() -> None:
     x = np.random.default_rng(3).standard_normal(900) + 2.0
     freqs, power = periodogram(x, 30.0)
-    np.testing.assert_allclose(power_at(x, 30.0, freqs[1:60]), power[1:60], rtol=1e-9)
+    step = freqs[1] - freqs[0]
+    np.testing.assert_allclose(power_near(x, 30.0, freqs[30], step, 59), power[1:60], rtol=1e-9)
 
 
 def test_refined_peak_recovers_off_bin_frequencies() -> None:

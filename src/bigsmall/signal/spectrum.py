@@ -96,21 +96,15 @@ PEAK_REFINE_POINTS: int = 9
 PEAK_REFINE_STAGES: int = 2
 
 
-def power_at(x: np.ndarray, fs: float, freqs_hz: np.ndarray) -> np.ndarray:
-    """The periodogram of ``x`` (T,) at arbitrary ``freqs_hz`` (F,): |DTFT|², scaled and mean
-    removed as :func:`periodogram` (which samples it at ``k · fs / nfft``). Returns (F,)."""
+def power_near(
+    x: np.ndarray, fs: float, centre_hz: float, step_hz: float, points: int
+) -> np.ndarray:
+    """The periodogram of ``x`` (T,) at ``points`` frequencies ``step_hz`` apart centred on
+    ``centre_hz``: |DTFT|², scaled and mean removed as :func:`periodogram` (which samples it at
+    ``k · fs / nfft``). Returns (points,)."""
     fs = check_fs(fs)
     arr = as_1d(x, min_len=2)
-    return _powers_at(arr[None] - arr.mean(), fs, np.asarray(freqs_hz, np.float64))[0]
-
-
-def _powers_at(centred: np.ndarray, fs: float, freqs_hz: np.ndarray) -> np.ndarray:
-    """|DTFT|² of each mean-removed row of ``centred`` (K, T) at ``freqs_hz`` (F,),
-    periodogram-scaled: (K, F). Cosines and sines as two real matrices (an order of magnitude
-    faster than one complex matrix)."""
-    phase = np.outer(np.arange(centred.shape[1]) * (2.0 * np.pi / fs), freqs_hz)
-    re, im = centred @ np.cos(phase), centred @ np.sin(phase)
-    return 2.0 * (re**2 + im**2) / (fs * centred.shape[1])
+    return _powers_near(arr[None] - arr.mean(), fs, centre_hz, step_hz, points)[0]
 
 
 def refine_peak_hz(
@@ -158,9 +152,11 @@ def refine_peak_hz(
 def _powers_near(
     centred: np.ndarray, fs: float, centre_hz: float, step_hz: float, points: int
 ) -> np.ndarray:
-    """:func:`_powers_at` on ``points`` frequencies ``step_hz`` apart centred on ``centre_hz``:
-    the rows are shifted down by the centre (one cosine and sine per sample), then the offsets'
-    transform (the same for every window of this length) is applied."""
+    """|DTFT|² of each mean-removed row of ``centred`` (K, T) at ``points`` frequencies
+    ``step_hz`` apart centred on ``centre_hz``, periodogram-scaled: (K, points). The rows are
+    shifted down by the centre (one cosine and sine per sample), then the offsets' transform
+    (the same for every window of this length) is applied; cosines and sines as real matrices
+    (an order of magnitude faster than complex ones)."""
     angle = np.arange(centred.shape[1]) * (2.0 * np.pi * centre_hz / fs)
     cos_c, sin_c = centred * np.cos(angle), centred * np.sin(angle)
     cos_o, sin_o = _offset_basis(centred.shape[1], step_hz / fs, points)

@@ -15,6 +15,7 @@ from bigsmall.signal import (
     simulate_ppg,
     simulate_respiration,
 )
+from bigsmall.signal.rate import rate_from_spectrum
 
 FS = 30.0
 DURATION_SEC = 60.0
@@ -122,3 +123,16 @@ def test_errors_are_clear() -> None:
         heart_rate(ppg[:20], FS, "peaks")
     with pytest.raises(SignalError, match="NaN"):
         heart_rate(np.where(np.arange(ppg.size) == 5, np.nan, ppg), FS)
+
+
+def test_a_slope_towards_dc_is_not_taken_for_a_subharmonic() -> None:
+    """Slow drift left after a detrend rises towards DC below the band; near half the in-band
+    peak's frequency it holds plenty of power, but it is a slope, not a peak: the in-band peak
+    stands (the check used to return 1.8 /min, outside the 4.8–30 /min band)."""
+    freqs_hz = np.arange(513) * FS / 1024  # 30 s at 30 fps: bins 0.0293 Hz apart
+    power = np.full(freqs_hz.size, 0.005)
+    power[:6] = [0.0, 0.43, 0.20, 0.23, 0.26, 0.005]  # drift at bins 1–3, the rhythm at bin 4
+    rate = rate_from_spectrum(freqs_hz, power, (0.08, 0.5))
+    assert rate == pytest.approx(60 * freqs_hz[4])
+    power[2], power[3] = 0.60, 0.10  # a real peak at half the rate, just below the band
+    assert rate_from_spectrum(freqs_hz, power, (0.08, 0.5)) == pytest.approx(60 * freqs_hz[2])

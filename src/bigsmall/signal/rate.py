@@ -8,11 +8,12 @@ Estimators, chosen by ``method``:
 * ``"fft"``: periodogram with nfft = next power of two ≥ T; the largest bin inside the band,
   × 60 (as in the BigSmall evaluation), followed by a sub-harmonic check. A real pulse wave has
   strong 2nd and 3rd harmonics (the dicrotic notch); when the in-band maximum sits at ``f``
-  and the spectrum near ``f/3`` or ``f/2`` (in the band, or just below its lower edge) holds
-  at least :data:`SUBHARMONIC_POWER_RATIO` of the maximum's power and stands well above the
-  noise floor (:data:`SUBHARMONIC_NOISE_FACTOR` × the median in-band power), the lowest such
-  sub-harmonic is the fundamental and is returned instead. A noise bump rarely passes both
-  tests, while a fundamental whose harmonics outgrow it does.
+  and the spectrum near ``f/3`` or ``f/2`` (in the band, or at most one bin below its lower
+  edge) peaks there (a local maximum: a slope rising towards DC, as slow drift leaves, is not
+  a rhythm), holds at least :data:`SUBHARMONIC_POWER_RATIO` of the maximum's power and stands
+  well above the noise floor (:data:`SUBHARMONIC_NOISE_FACTOR` × the median in-band power),
+  the lowest such sub-harmonic is the fundamental and is returned instead. A noise bump
+  rarely passes these tests, while a fundamental whose harmonics outgrow it does.
 * ``"fft_argmax"``: the same periodogram peak without the sub-harmonic check, exactly the
   reference's rule (use it to reproduce the paper's numbers).
 * ``"peaks"``: band-pass, detect peaks (see :mod:`bigsmall.signal.peaks`), 60 / mean interval.
@@ -58,6 +59,15 @@ def _window_power(freqs_hz: np.ndarray, power: np.ndarray, centre_hz: float) -> 
     return float(power[np.abs(freqs_hz - centre_hz) <= half_width].sum())
 
 
+def _local_maxima(power: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """(K,) bool: which of ``indices`` are local maxima of ``power`` (above the bin below,
+    not below the bin above); a spectrum's first and last bins never are."""
+    inner = (indices > 0) & (indices < power.size - 1)
+    below = power[np.clip(indices - 1, 0, None)]
+    above = power[np.clip(indices + 1, None, power.size - 1)]
+    return inner & (power[indices] > below) & (power[indices] >= above)
+
+
 def _fft_rate(x: np.ndarray, fs: float, band_hz: tuple[float, float]) -> float:
     freqs_hz, power = periodogram(x, fs)
     return rate_from_spectrum(freqs_hz, power, band_hz)
@@ -83,7 +93,12 @@ def rate_from_spectrum(
         half_width = max(resolution_hz, SUBHARMONIC_TOLERANCE_FRACTION * f_sub)
         if f_sub + half_width < band_hz[0]:  # the fundamental may sit just below the band edge
             continue
-        near = np.flatnonzero(np.abs(freqs_hz - f_sub) <= half_width)
+        near = np.flatnonzero(
+            (np.abs(freqs_hz - f_sub) <= half_width) & (freqs_hz >= band_hz[0] - resolution_hz)
+        )
+        near = near[_local_maxima(power, near)]
+        if near.size == 0:  # a slope (towards DC or the band's edge), not a peak of its own
+            continue
         best = near[np.argmax(power[near])]
         strong = _window_power(freqs_hz, power, f_sub) >= SUBHARMONIC_POWER_RATIO * peak_power
         if strong and power[best] >= noise_floor:

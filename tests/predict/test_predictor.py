@@ -79,10 +79,10 @@ def test_bigsmall_tiny_weights_torch_and_onnx_agree(
     )
     np.testing.assert_allclose(au, onnx_result.frames[list(AU_NAMES)], atol=1e-4)
     # auto picks ONNX Runtime (the graph is cached now)
-    auto = Predictor(checkpoint=tiny_weights, breathing="motion").predict(frames[:90], fps=30.0)
+    auto = Predictor(checkpoint=tiny_weights, breathing="fused").predict(frames[:90], fps=30.0)
     assert auto.model["backend"] == "onnx"
-    assert auto.signal_quality["breathing_source"].startswith("motion")
-    assert torch_result.signal_quality["breathing_source"].startswith("fused")
+    assert auto.signal_quality["breathing_source"].startswith("fused")
+    assert torch_result.signal_quality["breathing_source"].startswith("motion")  # the default
 
 
 def test_official_trio_on_real_face(faces_dir: Path, official_weights_dir: Path) -> None:

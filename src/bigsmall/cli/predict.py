@@ -64,9 +64,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--breathing",
         default=None,
         choices=BREATHING_SOURCES,
-        help="breathing from the network's respiration head (model), the face's vertical motion "
-        "(motion; default for classic methods) or both read together (fused; default for "
-        "bigsmall)",
+        help="breathing from the face's vertical motion (motion; default), the network's "
+        "respiration head (model) or the motion where it is clear and both read together "
+        "elsewhere (fused)",
     )
     parser.add_argument(
         "--align",

@@ -6,8 +6,8 @@ detrended with the smoothness prior (Tarvainen et al., IEEE TBME 2002) and band-
 :func:`bigsmall.evaluation.physiology.prepare_waveform`; the rate is the periodogram peak with
 the sub-harmonic check (``rate_method="fft"``), reported where that periodogram peaks between
 its bins (:func:`bigsmall.signal.spectrum.refine_peak_hz`; the paper's evaluation keeps the bin
-itself). Breathing uses the breathing band and the
-breathing-preserving detrend :data:`RECOMMENDED_RR_DETREND_LAMBDA`.
+itself). Breathing uses the product's own band :data:`PRODUCT_RR_BAND_HZ` (4.8–30 /min) and
+a detrend that keeps it, :data:`PRODUCT_RR_DETREND_LAMBDA`.
 
 Quality. The pulse SNR is de Haan & Jeanne's (IEEE TBME 2013) measure around the pulse's own
 rate: power within ±0.1 Hz of the rate and its 2nd harmonic over the rest of the heart band
@@ -18,16 +18,21 @@ at 30 fps, prepared as a network output: median −3.5 dB, 95th percentile −0.
 (0 dB) is not reported (``None``) and a warning says why; a sine of 0.5× the noise's std
 scores ≈ +2.8 dB and is read correctly every time. Breathing has no harmonic structure to
 count, so its SNR is the power within ±:data:`BREATHING_HALF_WIDTH_HZ` of the rate over the
-rest of the breathing band; 20 s of white noise scores a median +0.4 dB, 95th percentile
-+5.4 dB (prepared as a network output) or −1.6 / +1.6 dB (raw motion), hence
+rest of the breathing band; 20 s of white noise scores a median +0.2 dB, 95th percentile
++5.0 dB (prepared as a network output) or −2.5 / +0.7 dB (raw motion; 2,000 draws), hence
 :data:`BREATHING_SNR_MIN_DB` = 3 dB and breathing only from ≥ 20 s stretches (shorter
 spectra have too few bins in the band for any threshold to separate noise).
 
 Several estimates of one rhythm (BigSmall's PPG and POS on the face's skin colour; its
 respiration output and head motion) are read together from their averaged band-normalized
 periodograms, which lowers what noise scores: their gates are :data:`FUSED_PULSE_SNR_MIN_DB`
-and :data:`FUSED_BREATHING_SNR_MIN_DB`. A rate on the band's first or last bin is withheld
-whatever its SNR (:func:`at_band_edge`).
+and :data:`FUSED_BREATHING_SNR_MIN_DB`. One of them can lead (``estimate(..., lead=i)``): read
+alone first, its rate stands where it passes the one-wave gate, and only otherwise are all read
+together — ``predict``'s fused breathing leads with head motion, which on still faces is right
+wherever it is clear while the respiration head's noise would drag the pair below its gate
+(white noise passes the led reading in 6.0 % of 20 s draws, the pair alone in 5.8 %). A rate
+on the band's first or last bin (or outside it) is withheld whatever its SNR
+(:func:`at_band_edge`).
 """
 
 from __future__ import annotations
@@ -38,14 +43,26 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bigsmall.evaluation.physiology import prepare_waveform
-from bigsmall.evaluation.settings import RECOMMENDED_RR_DETREND_LAMBDA, EvalSettings
+from bigsmall.evaluation.settings import EvalSettings
 from bigsmall.signal.quality import snr_db_from_spectrum
 from bigsmall.signal.rate import rate_from_spectrum
 from bigsmall.signal.spectrum import band_mask, mean_band_normalized_periodogram, refine_peak_hz
 
-#: Evaluation settings of the product: the paper's bands and pulse detrend, the harmonic-robust
-#: FFT rate and a breathing detrend that keeps slow breathing.
-PRODUCT_SETTINGS = EvalSettings(rate_method="fft", rr_detrend_lambda=RECOMMENDED_RR_DETREND_LAMBDA)
+#: Breathing band (Hz) of the product: 4.8–30 per minute. People at rest breathe 6–30 times a
+#: minute (slow, paced breathing 6); a 30 s spectrum's bins lie 1.76 /min apart and a rate on
+#: the band's first bin is withheld (:func:`at_band_edge`), so the band reaches more than a bin
+#: below 6 /min (the paper's 0.13 Hz, 7.8 /min, left 6–9.6 /min unreadable).
+PRODUCT_RR_BAND_HZ: tuple[float, float] = (0.08, 0.5)
+#: Breathing detrend λ of the product: the smoothness prior's corner ≈ fs·λ^(-1/2)/(2π), 0.068 Hz
+#: at 30 fps (0.056 at 25), below :data:`PRODUCT_RR_BAND_HZ` (the configs' 2000 cuts at 0.1 Hz).
+#: 10,000 (0.048 Hz) read the same still faces but let more of a talking head's slow nodding
+#: through (docs/real-faces.md).
+PRODUCT_RR_DETREND_LAMBDA: float = 5_000.0
+#: Evaluation settings of the product: the paper's heart band and pulse detrend, the
+#: harmonic-robust FFT rate, and a breathing band and detrend that keep slow breathing.
+PRODUCT_SETTINGS = EvalSettings(
+    rate_method="fft", rr_band_hz=PRODUCT_RR_BAND_HZ, rr_detrend_lambda=PRODUCT_RR_DETREND_LAMBDA
+)
 
 #: Below this pulse SNR (dB) the heart rate is withheld (noise alone rarely reaches it).
 PULSE_SNR_MIN_DB: float = 0.0
@@ -64,9 +81,10 @@ BREATHING_HALF_WIDTH_HZ: float = 0.03
 #: Below this breathing SNR (dB) the breathing rate is withheld.
 BREATHING_SNR_MIN_DB: float = 3.0
 #: Below this SNR (dB) of two breathing estimates read together (the respiration head and head
-#: motion) the breathing rate is withheld: 20 s of white-noise pairs read this way score a
-#: median −0.8 dB and 95th percentile +2.4 dB (one wave: +0.3 / +4.9), so +1 dB passes noise about
-#: as often as 3 dB does for one wave.
+#: motion) the breathing rate is withheld: 20 s of white-noise pairs (a network output and a raw
+#: motion trace) read this way score a median −1.8 dB and 95th percentile +1.2 dB (2,000 draws),
+#: so +1 dB (with the band-edge rule) lets 5.8 % of noise pairs through, fewer than the 16 % of
+#: network-output noises that pass 3 dB alone.
 FUSED_BREATHING_SNR_MIN_DB: float = 1.0
 #: At or above this breathing SNR (dB) the breathing quality label is "good".
 BREATHING_SNR_GOOD_DB: float = 6.0
@@ -151,17 +169,26 @@ class RateEstimate:
         return self.quality in ("fair", "good")
 
 
-def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> RateEstimate:
+def estimate(
+    waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str, lead: int | None = None
+) -> RateEstimate:
     """Rate, SNR and quality of prepared (T,) waveform(s) of ``kind``; rate NaN when poor.
 
     Several waves (estimates of the same rhythm) are read together from the mean of their
     band-normalized periodograms
     (:func:`bigsmall.signal.spectrum.mean_band_normalized_periodogram`); one wave gives exactly
-    its own periodogram's rate and SNR.
+    its own periodogram's rate and SNR. ``lead``: the index of a wave read alone first; where
+    it passes the one-wave gate its reading is returned (``n_waves`` 1), otherwise all are read
+    together.
     """
+    waves = _as_waves(waves)
+    if lead is not None and len(waves) > 1:
+        alone = estimate([waves[lead]], fs, kind)
+        if alone.reliable:
+            return alone
     usable = [
         np.asarray(w, np.float64)
-        for w in _as_waves(waves)
+        for w in waves
         if np.size(w) >= _MIN_SAMPLES and np.any(np.asarray(w))
     ]
     if not usable:
@@ -181,14 +208,12 @@ def estimate(waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str) -> 
 
 
 def at_band_edge(freqs_hz: np.ndarray, f_hz: float, band_hz: tuple[float, float]) -> bool:
-    """True when ``f_hz`` is the first or last frequency bin inside ``band_hz``: the largest
-    in-band bin sits on the edge when the power keeps rising beyond it (slow motion below the
-    heart band, or noise above it), which is not a peak of the rhythm itself."""
+    """True when ``f_hz`` is the first or last frequency bin inside ``band_hz``, or outside the
+    band: the largest in-band bin sits on the edge when the power keeps rising beyond it (slow
+    motion below the heart band, or noise above it), which is not a peak of the rhythm itself."""
     inside = freqs_hz[band_mask(freqs_hz, band_hz)]
     step = float(freqs_hz[1] - freqs_hz[0])
-    return bool(inside.size) and (
-        abs(f_hz - inside[0]) < step / 2 or abs(f_hz - inside[-1]) < step / 2
-    )
+    return bool(inside.size) and (f_hz < inside[0] + step / 2 or f_hz > inside[-1] - step / 2)
 
 
 def _as_waves(x: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -201,11 +226,13 @@ def rates_over_time(
     valid: np.ndarray,
     fs: float,
     window_sec: float,
+    breathing_lead: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Sliding-window rates every :data:`RATE_STEP_SEC`.
 
     pulse, breathing: (T,) prepared waveform(s) (``breathing`` may be ``None``); several
-        waves of one kind are read together (see :func:`estimate`).
+        waves of one kind are read together (see :func:`estimate`; ``breathing_lead``: its
+        ``lead`` for the breathing waves).
     valid: (T,) bool, frames with a face; a window with less than half valid frames gets NaN.
     window_sec: pulse window; breathing uses max(window_sec, :data:`BREATHING_MIN_WINDOW_SEC`)
         capped at the clip, centred on the same times (shifted inside the clip at the edges).
@@ -242,20 +269,26 @@ def rates_over_time(
             cols["breathing_snr_db"].append(float("nan"))
             continue
         br_start = int(min(max(round(centre - br_len / 2.0), 0), n - br_len))
-        br = _window_estimate(breathing, valid, br_start, br_len, fs, "breathing")
+        br = _window_estimate(breathing, valid, br_start, br_len, fs, "breathing", breathing_lead)
         cols["breathing_rate_bpm"].append(br.rate_bpm)
         cols["breathing_snr_db"].append(br.snr_db)
     return {k: np.asarray(v, np.float64) for k, v in cols.items()}
 
 
 def _window_estimate(
-    waves: list[np.ndarray], valid: np.ndarray, start: int, length: int, fs: float, kind: str
+    waves: list[np.ndarray],
+    valid: np.ndarray,
+    start: int,
+    length: int,
+    fs: float,
+    kind: str,
+    lead: int | None = None,
 ) -> RateEstimate:
     if length < MIN_SEC[kind] * fs - 0.5:
         return RateEstimate(float("nan"), float("nan"), TOO_SHORT)
     if valid[start : start + length].mean() < 0.5:
         return RateEstimate(float("nan"), float("nan"), "poor")
-    return estimate([w[start : start + length] for w in waves], fs, kind)
+    return estimate([w[start : start + length] for w in waves], fs, kind, lead)
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:

@@ -107,8 +107,9 @@ class LiveEstimator:
             :func:`bigsmall.predict.runner.make_runner`) for method "bigsmall", else ``None``.
         n_segment: frames per network window.
         method: "bigsmall" or a classic rPPG method.
-        breathing: "model" (respiration head), "motion" (vertical head motion) or "fused"
-            (both read together, as ``predict`` does by default).
+        breathing: "motion" (vertical head motion; ``predict``'s default), "model"
+            (respiration head) or "fused" (the motion alone where it is clear, else both read
+            together, as ``predict`` reads them).
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
         crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,
@@ -129,7 +130,7 @@ class LiveEstimator:
         runner: WindowFn | None = None,
         n_segment: int = 3,
         method: str = MODEL_METHOD,
-        breathing: str = "model",
+        breathing: str = "motion",
         window_sec: float = 10.0,
         big_hw: tuple[int, int] = BIG_SIZE_HW,
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
@@ -321,14 +322,15 @@ class LiveEstimator:
         kind: str,
         min_sec: float,
         short: str = "waiting",
+        lead: int | None = None,
     ):
         """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
-        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`); quality
-        ``short`` while they cover less than ``min_sec``."""
+        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`, ``lead``
+        too); quality ``short`` while they cover less than ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
             return None, short
         waves = [analysis.prepare(raw, self.fps, kind, dn) for raw, dn in raws]
-        est = analysis.estimate(waves, self.fps, kind)
+        est = analysis.estimate(waves, self.fps, kind, lead)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
     def _pulses(self, frames: int) -> list[tuple[np.ndarray, bool]]:
@@ -360,13 +362,21 @@ class LiveEstimator:
             self._pulses(frames), "heart", analysis.MIN_SEC["heart"], analysis.TOO_SHORT
         )
         br, br_quality = self._estimate_many(
-            self._breaths(), "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT
+            self._breaths(),
+            "breathing",
+            analysis.MIN_SEC["breathing"],
+            analysis.TOO_SHORT,
+            self._breathing_lead(),
         )
         aus = None
         if self.runner is not None and self.au_frames:
             share = self.au_present / self.au_frames
             aus = [name for name, v in zip(AU_NAMES, share, strict=True) if v >= 0.5]
         return self._status(hr, hr_quality, br, br_quality, aus, any(self.found))
+
+    def _breathing_lead(self) -> int | None:
+        """Which of :meth:`_breaths` is read alone first: the head's motion when fused."""
+        return 1 if self.breathing == "fused" and self.resp else None
 
     def _breaths(self) -> list[tuple[np.ndarray, bool]]:
         """The raw breathing estimates: the respiration head and/or the head's motion."""
@@ -385,7 +395,10 @@ class LiveEstimator:
         hr_frames = round(self.window_sec * self.fps)
         hr, hr_quality = self._estimate_many(self._pulses(hr_frames), "heart", self.window_sec)
         br, br_quality = self._estimate_many(
-            self._breaths(), "breathing", analysis.BREATHING_MIN_WINDOW_SEC
+            self._breaths(),
+            "breathing",
+            analysis.BREATHING_MIN_WINDOW_SEC,
+            lead=self._breathing_lead(),
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown

@@ -7,8 +7,11 @@ for long videos) and Small (diff-normalized 9×9) inputs plus the face's mean co
 (:func:`bigsmall.video.build_bigsmall_inputs`), then the network runs on windows of N frames in
 chunks, so memory stays flat in the video's length. Classic rPPG methods (POS, CHROM, ...) run
 on the face's mean colour instead; they give no AUs and no breathing, so breathing then comes
-from the face's vertical motion (:mod:`bigsmall.predict.motion`), which is also offered for
-BigSmall (``breathing="motion"``) because the paper's respiration head is weak. Rates, their
+from the face's vertical motion (:mod:`bigsmall.predict.motion`), which is BigSmall's default
+too (``breathing="motion"``): on real faces the paper's respiration head is weak and, read
+together with the motion, drags clear motion readings below the pair's gate (measured in
+``docs/real-faces.md``); ``breathing="fused"`` reads the motion alone where it is clear and both
+together elsewhere, ``"model"`` the respiration head alone. Rates, their
 quality and the thresholds below which a rate is withheld are in
 :mod:`bigsmall.predict.analysis`.
 """
@@ -88,7 +91,8 @@ _PULSE_LABELS: dict[str, str] = {
 _BREATHING_LABELS: dict[str, str] = {
     "model": "model (BigSmall respiration head)",
     "motion": "motion (vertical movement of the face; not a network output)",
-    "fused": "fused (BigSmall respiration head + vertical movement of the face)",
+    "fused": "fused (vertical movement of the face, read with the BigSmall respiration head "
+    "where it is not clear alone)",
 }
 #: Default analysis window (s) of the rates over time; shorter videos use their own length.
 DEFAULT_WINDOW_SEC: float = 10.0
@@ -140,7 +144,9 @@ class _ProgressReader(VideoReader):
 class _Waves:
     """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12);
     ``pulse_support`` / ``breathing_support``: further raw estimates (wave, diff-normalized)
-    read together with ``pulse`` / ``breathing`` for their rates."""
+    read together with ``pulse`` / ``breathing`` for their rates; ``breathing_lead``: the index
+    (in :meth:`breathing_estimates`) of the one read alone first (``analysis.estimate``'s
+    ``lead``)."""
 
     pulse: np.ndarray
     pulse_diff_normalized: bool
@@ -149,6 +155,7 @@ class _Waves:
     au: np.ndarray | None
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
+    breathing_lead: int | None = None
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
@@ -195,8 +202,8 @@ class Predictor:
         device: torch device for the torch backend ("cpu", "cuda", ...).
         window_sec: window of the rates over time; ``None``: 10 s, or the whole video when
             shorter. An explicit window longer than the video is an error.
-        breathing: "model", "motion" or "fused" (both read together); ``None``: "fused" for
-            BigSmall, "motion" otherwise.
+        breathing: "motion" (the default), "model" or "fused" (motion alone where it passes
+            its gate, else both read together); ``None``: "motion".
         pulse: how BigSmall's heart rate is read: "fused" (default; its PPG together with POS
             on the face's skin colour) or "model" (its PPG alone). Classic methods ignore it.
         allow_truncated: analyse the frames before the damage of a truncated video instead
@@ -233,7 +240,7 @@ class Predictor:
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if breathing is None:
-            breathing = "fused" if method == MODEL_METHOD else "motion"
+            breathing = "motion"
         if breathing not in BREATHING_SOURCES:
             raise ConfigError(
                 f"unknown breathing source {breathing!r}; choose one of "
@@ -415,10 +422,12 @@ class Predictor:
             pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
         breathing_support = []
+        breathing_lead = None
         if self.breathing != "motion" and resp_model is not None:
             breathing, breathing_dn = resp_model, True
-            if self.breathing == "fused":
+            if self.breathing == "fused":  # head motion leads: see analysis.estimate
                 breathing_support.append((traces["motion"][:, RISE], False))
+                breathing_lead = 1
         else:
             if "motion" not in traces:  # the model was asked for, but has no respiration head
                 traces["motion"] = head_pose(inputs.big_uint8, inputs.boxes)
@@ -426,7 +435,9 @@ class Predictor:
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
-        waves = _Waves(pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support)
+        waves = _Waves(
+            pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support, breathing_lead
+        )
         return waves, backend
 
     # -- public --------------------------------------------------------------------------------
@@ -518,7 +529,9 @@ class Predictor:
             warn.append(STILL_NOTE)
         else:
             hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
-            br, br_note = self._rate(waves.breathing_estimates(), start, stop, "breathing", fs)
+            br, br_note = self._rate(
+                waves.breathing_estimates(), start, stop, "breathing", fs, waves.breathing_lead
+            )
             warn += [n for n in (hr_note, br_note) if n]
 
         pulses = [analysis.prepare(w, fs, "heart", dn) for w, dn in waves.pulse_estimates()]
@@ -530,7 +543,9 @@ class Predictor:
         rates = (
             {c: np.zeros(0) for c in RATE_COLUMNS}
             if still
-            else analysis.rates_over_time(pulses, breaths, valid, fs, window_sec)
+            else analysis.rates_over_time(
+                pulses, breaths, valid, fs, window_sec, breathing_lead=waves.breathing_lead
+            )
         )
         hrv, beats, hrv_note = (None, _NO_BEATS, None)
         if not still:
@@ -645,10 +660,16 @@ class Predictor:
 
     @staticmethod
     def _rate(
-        estimates: list[tuple[np.ndarray, bool]], start: int, stop: int, kind: str, fs: float
+        estimates: list[tuple[np.ndarray, bool]],
+        start: int,
+        stop: int,
+        kind: str,
+        fs: float,
+        lead: int | None = None,
     ) -> tuple[analysis.RateEstimate, str | None]:
         """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
-        of one rhythm, over the longest stretch with a face, and a warning."""
+        of one rhythm (``lead``: see :func:`analysis.estimate`), over the longest stretch with
+        a face, and a warning."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
         seconds = (stop - start) / fs
         if seconds < analysis.MIN_SEC[kind]:
@@ -658,7 +679,7 @@ class Predictor:
                 f"{analysis.MIN_SEC[kind]:g} s, so none is reported."
             )
         waves = [analysis.prepare(w[start:stop], fs, kind, dn) for w, dn in estimates]
-        est = analysis.estimate(waves, fs, kind)
+        est = analysis.estimate(waves, fs, kind, lead)
         if est.reliable:
             return est, None
         signal = "pulse" if kind == "heart" else "breathing"

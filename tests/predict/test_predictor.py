@@ -79,10 +79,10 @@ def test_bigsmall_tiny_weights_torch_and_onnx_agree(
     )
     np.testing.assert_allclose(au, onnx_result.frames[list(AU_NAMES)], atol=1e-4)
     # auto picks ONNX Runtime (the graph is cached now)
-    auto = Predictor(checkpoint=tiny_weights, breathing="fused").predict(frames[:90], fps=30.0)
+    auto = Predictor(checkpoint=tiny_weights, breathing="motion").predict(frames[:90], fps=30.0)
     assert auto.model["backend"] == "onnx"
-    assert auto.signal_quality["breathing_source"].startswith("fused")
-    assert torch_result.signal_quality["breathing_source"].startswith("motion")  # the default
+    assert auto.signal_quality["breathing_source"].startswith("motion")
+    assert torch_result.signal_quality["breathing_source"].startswith("fused")  # the default
 
 
 def test_official_trio_on_real_face(faces_dir: Path, official_weights_dir: Path) -> None:
@@ -374,9 +374,10 @@ def test_hrv_withheld_when_the_two_pulse_estimates_share_no_beats() -> None:
     clean, _ = simulate_ppg_beats(60.0, fs, 72.0, hrv_sdnn_ms=30.0, seed=2)
     wave = analysis.prepare(clean, fs, "heart", False)
     hr = analysis.RateEstimate(72.0, 12.0, "good")
-    alone, _, note_alone = Predictor._hrv([wave], hr, 0, wave.size, fs)
+    alone, _, note_alone = Predictor._hrv([wave], [wave], hr, 0, wave.size, fs)
     assert alone is not None and alone["rmssd_ms"] is not None and note_alone is None
-    values, beats, note = Predictor._hrv([wave, np.zeros_like(wave)], hr, 0, wave.size, fs)
+    pair = [wave, np.zeros_like(wave)]
+    values, beats, note = Predictor._hrv(pair, pair, hr, 0, wave.size, fs)
     assert values is not None and values["rmssd_ms"] is None and values["sdnn_ms"] is None
     assert abs(values["mean_ibi_ms"] - 60_000 / 72.0) < 20.0 and beats.size > 60
     assert note is not None and "do not agree on the beats" in note

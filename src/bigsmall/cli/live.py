@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         fps,
         runner=runner,
         method=args.method,
-        breathing=args.breathing or "motion",
+        breathing=args.breathing or ("fused" if runner is not None else "motion"),
         window_sec=args.window_sec,
         **sizes,
     )

@@ -64,9 +64,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--breathing",
         default=None,
         choices=BREATHING_SOURCES,
-        help="breathing from the face's vertical motion (motion; default), the network's "
-        "respiration head (model) or the motion where it is clear and both read together "
-        "elsewhere (fused)",
+        help="breathing from the face's vertical motion where it is clear and from it and the "
+        "network's respiration head read together elsewhere (fused; default for bigsmall), from "
+        "the motion alone (motion; default for classic methods) or the head alone (model)",
     )
     parser.add_argument(
         "--align",

@@ -107,9 +107,9 @@ class LiveEstimator:
             :func:`bigsmall.predict.runner.make_runner`) for method "bigsmall", else ``None``.
         n_segment: frames per network window.
         method: "bigsmall" or a classic rPPG method.
-        breathing: "motion" (vertical head motion; ``predict``'s default), "model"
-            (respiration head) or "fused" (the motion alone where it is clear, else both read
-            together, as ``predict`` reads them).
+        breathing: "fused" (the motion alone where it is clear, else both read together:
+            ``predict``'s default), "motion" (vertical head motion) or "model" (respiration
+            head); without a runner always "motion".
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
         crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,
@@ -130,7 +130,7 @@ class LiveEstimator:
         runner: WindowFn | None = None,
         n_segment: int = 3,
         method: str = MODEL_METHOD,
-        breathing: str = "motion",
+        breathing: str = "fused",
         window_sec: float = 10.0,
         big_hw: tuple[int, int] = BIG_SIZE_HW,
         small_hw: tuple[int, int] = SMALL_SIZE_HW,
@@ -329,7 +329,7 @@ class LiveEstimator:
         too); quality ``short`` while they cover less than ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
             return None, short
-        waves = [analysis.prepare(raw, self.fps, kind, dn) for raw, dn in raws]
+        waves = [analysis.rate_wave(raw, self.fps, kind, dn) for raw, dn in raws]
         est = analysis.estimate(waves, self.fps, kind, lead)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 

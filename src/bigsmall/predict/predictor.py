@@ -7,11 +7,11 @@ for long videos) and Small (diff-normalized 9×9) inputs plus the face's mean co
 (:func:`bigsmall.video.build_bigsmall_inputs`), then the network runs on windows of N frames in
 chunks, so memory stays flat in the video's length. Classic rPPG methods (POS, CHROM, ...) run
 on the face's mean colour instead; they give no AUs and no breathing, so breathing then comes
-from the face's vertical motion (:mod:`bigsmall.predict.motion`), which is BigSmall's default
-too (``breathing="motion"``): on real faces the paper's respiration head is weak and, read
-together with the motion, drags clear motion readings below the pair's gate (measured in
-``docs/real-faces.md``); ``breathing="fused"`` reads the motion alone where it is clear and both
-together elsewhere, ``"model"`` the respiration head alone. Rates, their
+from the face's vertical motion (:mod:`bigsmall.predict.motion`). BigSmall's default
+``breathing="fused"`` reads that motion alone where it is clear (on real faces the paper's
+respiration head is weak and, read together with a clear motion, would drag it below the pair's
+gate) and both together elsewhere; ``"motion"`` and ``"model"`` read one alone (measured in
+``docs/real-faces.md``). Rates, their
 quality and the thresholds below which a rate is withheld are in
 :mod:`bigsmall.predict.analysis`.
 """
@@ -202,8 +202,8 @@ class Predictor:
         device: torch device for the torch backend ("cpu", "cuda", ...).
         window_sec: window of the rates over time; ``None``: 10 s, or the whole video when
             shorter. An explicit window longer than the video is an error.
-        breathing: "motion" (the default), "model" or "fused" (motion alone where it passes
-            its gate, else both read together); ``None``: "motion".
+        breathing: "model", "motion" or "fused" (the motion alone where it passes its gate,
+            else both read together); ``None``: "fused" for BigSmall, "motion" otherwise.
         pulse: how BigSmall's heart rate is read: "fused" (default; its PPG together with POS
             on the face's skin colour) or "model" (its PPG alone). Classic methods ignore it.
         allow_truncated: analyse the frames before the damage of a truncated video instead
@@ -240,7 +240,7 @@ class Predictor:
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if breathing is None:
-            breathing = "motion"
+            breathing = "fused" if method == MODEL_METHOD else "motion"
         if breathing not in BREATHING_SOURCES:
             raise ConfigError(
                 f"unknown breathing source {breathing!r}; choose one of "
@@ -540,16 +540,30 @@ class Predictor:
             analysis.prepare(w, fs, "breathing", dn) for w, dn in waves.breathing_estimates()
         ]
         resp = breaths[0]
+        # what the rates are read from: a diff-normalized output on its own scale
+        pulse_reads = [
+            analysis.rate_view(w, dn)
+            for w, (_, dn) in zip(pulses, waves.pulse_estimates(), strict=True)
+        ]
+        breath_reads = [
+            analysis.rate_view(w, dn)
+            for w, (_, dn) in zip(breaths, waves.breathing_estimates(), strict=True)
+        ]
         rates = (
             {c: np.zeros(0) for c in RATE_COLUMNS}
             if still
             else analysis.rates_over_time(
-                pulses, breaths, valid, fs, window_sec, breathing_lead=waves.breathing_lead
+                pulse_reads,
+                breath_reads,
+                valid,
+                fs,
+                window_sec,
+                breathing_lead=waves.breathing_lead,
             )
         )
         hrv, beats, hrv_note = (None, _NO_BEATS, None)
         if not still:
-            hrv, beats, hrv_note = self._hrv(pulses, hr, start, stop, fs)
+            hrv, beats, hrv_note = self._hrv(pulses, pulse_reads, hr, start, stop, fs)
         if hrv_note:
             warn.append(hrv_note)
         frames = self._frames_table(inputs, ppg, resp, waves.au, valid, beats)
@@ -598,10 +612,17 @@ class Predictor:
 
     @staticmethod
     def _hrv(
-        pulses: list[np.ndarray], hr: analysis.RateEstimate, start: int, stop: int, fs: float
+        pulses: list[np.ndarray],
+        reads: list[np.ndarray],
+        hr: analysis.RateEstimate,
+        start: int,
+        stop: int,
+        fs: float,
     ) -> tuple[dict[str, float] | None, np.ndarray, str | None]:
         """Heart-rate variability from the clearest prepared pulse wave over ``start:stop``
-        (when the heart rate is good and the stretch long enough), the beat frames, a note."""
+        (its beats from the waveform, its clarity from ``reads``, what the rate reads: see
+        :func:`analysis.rate_view`; when the heart rate is good and the stretch long enough),
+        the beat frames, a note."""
         if not hr.reliable:
             return None, _NO_BEATS, None  # no heart rate: the rate's own warning says why
         if hr.quality != "good" or (stop - start) / fs < HRV_MIN_SEC:
@@ -620,7 +641,7 @@ class Predictor:
         best = max(
             range(len(waves)),
             key=lambda i: np.nan_to_num(
-                analysis.estimate(waves[i], fs, "heart").snr_db, nan=-np.inf
+                analysis.estimate(reads[i][start:stop], fs, "heart").snr_db, nan=-np.inf
             ),
         )
         clearest, times = waves[best], beats_of[best]
@@ -678,7 +699,7 @@ class Predictor:
                 f"Only {seconds:.1f} s of video with a face: a {fs_note} needs at least "
                 f"{analysis.MIN_SEC[kind]:g} s, so none is reported."
             )
-        waves = [analysis.prepare(w[start:stop], fs, kind, dn) for w, dn in estimates]
+        waves = [analysis.rate_wave(w[start:stop], fs, kind, dn) for w, dn in estimates]
         est = analysis.estimate(waves, fs, kind, lead)
         if est.reliable:
             return est, None

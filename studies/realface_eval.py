@@ -4,8 +4,9 @@ Runs ``Predictor`` (each ``--method``; ``--checkpoint`` for other weights) on ev
 ``truth.csv`` and prints, per method, how many videos got a rate and the MAE where given; null
 videos (no pulse) count how many got a heart rate anyway. ``--csv`` adds the per-video rows.
 ``ungated``: the strongest in-band peak of the network's (or the method's) own pulse wave,
-``frames["ppg"]``, read without the quality gate — how often the right rate is there at all
-(within 5 bpm), whether or not the product would report it.
+``frames["ppg"]`` (the network's on its own scale, as ``predict`` reads it:
+:func:`bigsmall.predict.analysis.rate_view`), read without the quality gate — how often the
+right rate is there at all (within 5 bpm), whether or not the product would report it.
 
 Usage: ``python studies/realface_eval.py DIR [DIR ...] --methods bigsmall bigsmall:model pos``
 (``bigsmall:PULSE:BREATHING``, e.g. ``bigsmall:model:motion``: ``Predictor(pulse="model",
@@ -23,15 +24,16 @@ import numpy as np
 
 from bigsmall.errors import BigSmallError
 from bigsmall.predict import Predictor
-from bigsmall.predict.analysis import PRODUCT_SETTINGS, rate_from_spectrum
+from bigsmall.predict.analysis import PRODUCT_SETTINGS, rate_from_spectrum, rate_view
 from bigsmall.signal.spectrum import mean_band_normalized_periodogram
 
 UNGATED_TOLERANCE_BPM: float = 5.0
 
 
-def ungated_rate_bpm(ppg: np.ndarray, fs: float) -> float:
-    """The strongest in-band heart rate of a prepared (T,) pulse wave, no gate (NaN: none)."""
-    wave = np.nan_to_num(np.asarray(ppg, np.float64))
+def ungated_rate_bpm(ppg: np.ndarray, fs: float, diff_normalized: bool) -> float:
+    """The strongest in-band heart rate of a prepared (T,) pulse wave, no gate (NaN: none);
+    ``diff_normalized``: the wave is a network output's integral, read on its own scale."""
+    wave = rate_view(np.nan_to_num(np.asarray(ppg, np.float64)), diff_normalized)
     if not np.any(wave):
         return float("nan")
     band = PRODUCT_SETTINGS.band_hz("heart")
@@ -75,7 +77,7 @@ def main() -> None:
                     r = predictor.predict(row["path"])
                 hr, br = r.heart_rate_bpm, r.breathing_rate_bpm
                 q = r.signal_quality
-                ungated = ungated_rate_bpm(r.frames["ppg"].to_numpy(), r.fps)
+                ungated = ungated_rate_bpm(r.frames["ppg"].to_numpy(), r.fps, name == "bigsmall")
             except BigSmallError as error:  # e.g. no face: no rate, said in one line
                 print(f"{row['video']}: {error}", flush=True)
                 hr = br = None

@@ -69,6 +69,10 @@ def test_fused_and_model_pulse_on_the_demo(demo_video: tuple[Path, object]) -> N
         assert result.heart_rate_bpm == pytest.approx(truth.heart_rate_bpm, abs=3.0)
     # The per-frame PPG is the network's own either way.
     assert fused.frames["ppg"].equals(alone.frames["ppg"])
+    # The demo's head motion is clear: the fused breathing takes it alone (one wave's 3 dB gate)
+    assert fused.signal_quality["breathing_source"].startswith("fused")
+    assert fused.signal_quality["breathing_snr_threshold_db"] == 3.0
+    assert fused.breathing_rate_bpm == pytest.approx(truth.breathing_rate_bpm, abs=1.0)
     with pytest.raises(Exception, match="unknown pulse source"):
         Predictor(pulse="best")
 

@@ -361,12 +361,9 @@ class LiveEstimator:
         hr, hr_quality = self._estimate_many(
             self._pulses(frames), "heart", analysis.MIN_SEC["heart"], analysis.TOO_SHORT
         )
+        breaths, lead = self._breaths()
         br, br_quality = self._estimate_many(
-            self._breaths(),
-            "breathing",
-            analysis.MIN_SEC["breathing"],
-            analysis.TOO_SHORT,
-            self._breathing_lead(),
+            breaths, "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT, lead
         )
         aus = None
         if self.runner is not None and self.au_frames:
@@ -374,31 +371,27 @@ class LiveEstimator:
             aus = [name for name, v in zip(AU_NAMES, share, strict=True) if v >= 0.5]
         return self._status(hr, hr_quality, br, br_quality, aus, any(self.found))
 
-    def _breathing_lead(self) -> int | None:
-        """Which of :meth:`_breaths` is read alone first: the head's motion when fused."""
-        return 1 if self.breathing == "fused" and self.resp else None
-
-    def _breaths(self) -> list[tuple[np.ndarray, bool]]:
-        """The raw breathing estimates: the respiration head and/or the head's motion."""
+    def _breaths(self) -> tuple[list[tuple[np.ndarray, bool]], int | None]:
+        """The raw breathing estimates (the respiration head and/or the head's motion) and
+        which of them is read alone first (:func:`analysis.estimate`'s ``lead``): the motion,
+        when fused."""
         motion = (np.asarray(self.position, np.float64), False)
         if self.breathing in ("model", "fused") and self.resp:
             head = (np.asarray(self.resp, np.float64), True)
             if self.breathing == "fused":  # the latest stretch both cover (the head lags)
                 common = min(head[0].size, motion[0].size)
-                return [(head[0][-common:], True), (motion[0][-common:], False)]
-            return [head]
-        return [motion]
+                return [(head[0][-common:], True), (motion[0][-common:], False)], 1
+            return [head], None
+        return [motion], None
 
     def _update(self, face: bool) -> LiveStatus:
         if self.runner is not None:
             self._run_model()
         hr_frames = round(self.window_sec * self.fps)
         hr, hr_quality = self._estimate_many(self._pulses(hr_frames), "heart", self.window_sec)
+        breaths, lead = self._breaths()
         br, br_quality = self._estimate_many(
-            self._breaths(),
-            "breathing",
-            analysis.BREATHING_MIN_WINDOW_SEC,
-            lead=self._breathing_lead(),
+            breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC, lead=lead
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown

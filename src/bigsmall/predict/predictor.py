@@ -164,6 +164,14 @@ class _Waves:
         return [(self.breathing, self.breathing_diff_normalized), *self.breathing_support]
 
 
+def _rate_views(
+    prepared: list[np.ndarray], estimates: list[tuple[np.ndarray, bool]]
+) -> list[np.ndarray]:
+    """The :func:`analysis.rate_view` of each prepared wave of ``estimates`` (raw wave,
+    diff-normalized), in order."""
+    return [analysis.rate_view(w, dn) for w, (_, dn) in zip(prepared, estimates, strict=True)]
+
+
 def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
     for start in range(0, frames.shape[0], DEFAULT_BATCH_SIZE):
         part = frames[start : start + DEFAULT_BATCH_SIZE]
@@ -541,14 +549,8 @@ class Predictor:
         ]
         resp = breaths[0]
         # what the rates are read from: a diff-normalized output on its own scale
-        pulse_reads = [
-            analysis.rate_view(w, dn)
-            for w, (_, dn) in zip(pulses, waves.pulse_estimates(), strict=True)
-        ]
-        breath_reads = [
-            analysis.rate_view(w, dn)
-            for w, (_, dn) in zip(breaths, waves.breathing_estimates(), strict=True)
-        ]
+        pulse_reads = _rate_views(pulses, waves.pulse_estimates())
+        breath_reads = _rate_views(breaths, waves.breathing_estimates())
         rates = (
             {c: np.zeros(0) for c in RATE_COLUMNS}
             if still

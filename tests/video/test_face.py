@@ -15,6 +15,12 @@ from bigsmall.video import (
     detect_largest_face,
     read_image,
 )
+from bigsmall.video.face import (
+    DEFAULT_DETECTOR,
+    DETECTORS,
+    FALLBACK_MAX_GAP,
+    FallbackDetector,
+)
 
 
 def test_no_face_in_flat_frame() -> None:
@@ -23,6 +29,8 @@ def test_no_face_in_flat_frame() -> None:
 
 def test_registry() -> None:
     assert isinstance(create_detector("haar"), FaceDetector)
+    assert DEFAULT_DETECTOR in DETECTORS
+    assert isinstance(create_detector(DEFAULT_DETECTOR), FaceDetector)
     with pytest.raises(ValueError, match="haar"):
         create_detector("nope")
 
@@ -130,3 +138,65 @@ def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
     cx, cy = box.center
     assert abs(cx - tight.shape[1] / 2) < 0.15 * tight.shape[1]
     assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]
+
+
+class _Scripted:
+    """A detector that finds a face on the calls listed in ``hits`` and counts its calls."""
+
+    def __init__(self, hits: set[int] = frozenset()) -> None:
+        self.hits, self.calls, self.nears = hits, 0, []
+
+    def detect_gray(self, gray: np.ndarray, near: Box | None = None) -> list[Box]:
+        self.calls += 1
+        self.nears.append(near)
+        return [Box(1.0, 1.0, 10.0, 10.0)] if self.calls in self.hits else []
+
+    def detect(self, frame_rgb: np.ndarray) -> list[Box]:
+        return self.detect_gray(frame_rgb[..., 0])
+
+
+def test_fallback_backs_off_on_a_video_without_a_face() -> None:
+    frame = np.zeros((8, 8), np.uint8)
+    primary, fallback = _Scripted(), _Scripted()
+    detector = FallbackDetector(primary, fallback)
+    for _ in range(900):
+        assert detector.detect_gray(frame) == []
+    assert primary.calls == 900
+    # after each miss the fallback sits out 1, 2, 4, ... 64 searches: 7 runs to reach the
+    # longest gap (0+1+2+...+64 = 127 searches), then one run per 65
+    assert fallback.calls == 7 + (900 - 127 + 64) // 65
+    assert all(near is None for near in fallback.nears)
+
+
+def test_fallback_runs_at_once_again_after_a_find() -> None:
+    frame = np.zeros((8, 8), np.uint8)
+    fallback = _Scripted(hits={3})
+    detector = FallbackDetector(_Scripted(), fallback)
+    results = [bool(detector.detect_gray(frame)) for _ in range(8)]
+    # runs on searches 1, 3 (after sitting out 1) and 6 (after 2), which finds the face; that
+    # resets the wait, so it runs again on search 7 (not after 4 more)
+    assert results == [False] * 5 + [True, False, False]
+    assert fallback.calls == 4
+    # a face found on every run is searched for on every frame
+    detector2 = FallbackDetector(_Scripted(), _Scripted(hits={1, 2, 3}))
+    assert all(detector2.detect_gray(frame) for _ in range(3))
+
+
+def test_fallback_never_searches_near_a_known_face() -> None:
+    frame = np.zeros((8, 8), np.uint8)
+    fallback = _Scripted(hits={1})
+    detector = FallbackDetector(_Scripted(), fallback)
+    assert detector.detect_gray(frame, near=Box(0.0, 0.0, 4.0, 4.0)) == []
+    assert fallback.calls == 0  # the caller searches the whole frame next
+    assert detector.detect_gray(frame) != [] and fallback.calls == 1
+    # the primary's find is returned as it is, the fallback not asked
+    found = FallbackDetector(_Scripted(hits={1}), fallback).detect_gray(frame)
+    assert found == [Box(1.0, 1.0, 10.0, 10.0)] and fallback.calls == 1
+    assert FALLBACK_MAX_GAP == 64
+
+
+def test_default_detector_is_the_cascade_alone_without_dlib(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dlib", None)  # `import dlib` now raises ImportError
+    assert isinstance(create_detector(DEFAULT_DETECTOR), HaarCascadeDetector)

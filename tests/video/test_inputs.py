@@ -212,3 +212,28 @@ def test_background_handoff_is_bounded_in_bytes_not_only_frames() -> None:
         time.sleep(0.002)  # a slower consumer: the producer fills the queue
         ahead = max(ahead, produced[0] - consumed)
     assert consumed == 40 and ahead <= 12  # by frames alone it would be up to 3 × 32 ahead
+
+
+def test_tight_turned_face_found_by_the_cnn_fallback(
+    tmp_path: Path, faces_dir: Path, make_video
+) -> None:
+    """A face cut as tight as a face-photo dataset's and turned 20°: the cascade alone finds
+    no face in the clip; the default detector (cascade, then the CNN) finds it on every frame."""
+    pytest.importorskip("dlib")
+    from bigsmall.video import HaarCascadeDetector, read_image
+
+    image = read_image(faces_dir / "single_face.jpg")
+    (face,) = HaarCascadeDetector().detect(image)
+    cx, cy = face.center
+    turn = cv2.getRotationMatrix2D((cx, cy), 20.0, 1.0)
+    turned = cv2.warpAffine(image, turn, image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    x0, y0, x1, y1 = face.to_int()
+    tight = turned[y0 + int(0.25 * face.h) : y1 - int(0.2 * face.h), x0:x1]
+    tight = tight[: tight.shape[0] // 2 * 2, : tight.shape[1] // 2 * 2]
+    path = make_video(tmp_path / "tight.mp4", np.repeat(tight[None], 12, axis=0))
+    with pytest.raises(NoFaceError):
+        build_bigsmall_inputs(path, detector=HaarCascadeDetector())
+    inputs = build_bigsmall_inputs(path)
+    assert inputs.face_found.all()
+    _x, _y, w, h = inputs.boxes[0]  # 1.5x the face box, clipped to the frame: most of it
+    assert w > 0.9 * tight.shape[1] and h > 0.9 * tight.shape[0]

@@ -13,6 +13,11 @@ A whole-frame search that still finds nothing is tried once more on the frame pa
 a tightly cropped photo touches the frame's edges, where the cascade's windows cannot sit
 around it (on 600 tight 224×224 face photos of ``shared/data/expressions`` the plain search
 missed 40, the padded retry all but 2).
+
+Faces the cascade cannot see at all (tight crops with forehead or chin cut off, turned or
+tilted heads) fall back to a CNN (:class:`FallbackDetector`,
+:mod:`bigsmall.video.face_cnn`): whole-frame searches that find nothing are repeated by it,
+less and less often while it keeps finding nothing, so a video without a face stays cheap.
 """
 
 from __future__ import annotations
@@ -177,10 +182,69 @@ class HaarCascadeDetector:
         return [Box(float(x - pad_x), float(y - pad_y), float(w), float(h)) for x, y, w, h in rows]
 
 
+#: Longest run of whole-frame searches the fallback sits out after finding nothing again
+#: (it waits 1, 2, 4, ... of them): about 2 s at 30 fps.
+FALLBACK_MAX_GAP: int = 64
+
+
+class FallbackDetector:
+    """``primary`` first; when a whole-frame search of it finds nothing, ``fallback``.
+
+    The fallback (slow: :class:`bigsmall.video.face_cnn.MmodFaceDetector`, ~100× the cascade)
+    never runs for a search near a known face (the caller searches the whole frame next) and
+    backs off while it finds nothing: after each miss it sits out twice as many whole-frame
+    searches as before, up to :data:`FALLBACK_MAX_GAP`; a find resets that. On a video with no
+    face it therefore runs about ``log2(64) + frames / 64`` times, not once per frame.
+    """
+
+    def __init__(
+        self, primary: HaarCascadeDetector, fallback: FaceDetector, max_gap: int = FALLBACK_MAX_GAP
+    ) -> None:
+        self.primary, self.fallback, self.max_gap = primary, fallback, max_gap
+        self._gap = 0  # searches sat out after the last miss (doubled per miss, 0 after a find)
+        self._wait = 0  # searches still to sit out
+
+    def _fall_back(self, gray: np.ndarray) -> list[Box]:
+        if self._wait > 0:
+            self._wait -= 1
+            return []
+        detect_gray = getattr(self.fallback, "detect_gray", None)
+        if detect_gray is not None:
+            boxes = list(detect_gray(gray, None))
+        else:
+            boxes = list(self.fallback.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)))
+        self._gap = 0 if boxes else min(max(2 * self._gap, 1), self.max_gap)
+        self._wait = self._gap
+        return boxes
+
+    def detect_gray(self, gray: np.ndarray, near: Box | None = None) -> list[Box]:
+        """Faces in a (H, W) uint8 grayscale frame (see :meth:`HaarCascadeDetector.detect_gray`)."""
+        boxes = self.primary.detect_gray(gray, near)
+        if boxes or near is not None:
+            return boxes
+        return self._fall_back(gray)
+
+    def detect(self, frame_rgb: np.ndarray) -> list[Box]:
+        return self.detect_gray(cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2GRAY))
+
+
+def haar_with_cnn_fallback() -> FaceDetector:
+    """The Haar cascade backed by the MMOD CNN (:mod:`bigsmall.video.face_cnn`) where dlib is
+    installed (a dependency of the package); the cascade alone where it is not."""
+    from bigsmall.video.face_cnn import MmodFaceDetector, dlib_available
+
+    if not dlib_available():
+        return HaarCascadeDetector()
+    return FallbackDetector(HaarCascadeDetector(), MmodFaceDetector())
+
+
 #: Detectors by name; each entry builds a detector with default settings.
 DETECTORS: dict[str, Callable[[], FaceDetector]] = {
     "haar": HaarCascadeDetector,
+    "haar+cnn": haar_with_cnn_fallback,
 }
+#: What ``predict`` and ``live`` find faces with.
+DEFAULT_DETECTOR: str = "haar+cnn"
 
 
 def create_detector(name: str = "haar") -> FaceDetector:

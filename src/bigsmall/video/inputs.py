@@ -42,7 +42,7 @@ from bigsmall.video.aligned_big import (
 )
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
 from bigsmall.video.crop import BIG_SIZE_HW
-from bigsmall.video.face import FaceDetector, HaarCascadeDetector
+from bigsmall.video.face import DEFAULT_DETECTOR, FaceDetector, create_detector
 from bigsmall.video.frame_views import FrameView, views_from_batches, views_from_reader
 from bigsmall.video.framing import (
     CROP_MODES,
@@ -346,7 +346,7 @@ def build_bigsmall_inputs(
         sink = big_sink
 
     policy = crop_policy(
-        crop, detector or HaarCascadeDetector(), every_k_frames, enlarge_coef, square
+        crop, detector or create_detector(DEFAULT_DETECTOR), every_k_frames, enlarge_coef, square
     )
     acc = _Accumulator(size_hw, small_hw, batch_size, sink)
     boxes = array("d")  # flat (T * 4,) [x, y, w, h]

@@ -31,13 +31,14 @@ from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PUL
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.aligned_big import Aligner, BigCutter, align_region
-from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box, FaceTracker
+from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
 from bigsmall.video.crop import BIG_SIZE_HW, bp4d_square_box
-from bigsmall.video.face import HaarCascadeDetector
+from bigsmall.video.face import DEFAULT_DETECTOR, create_detector
 from bigsmall.video.frame_views import RgbView
 from bigsmall.video.framing import (
     BP4D_FRAMING,
     CROP_MODES,
+    FacePolicy,
     crop_square_padded,
     framing_box,
     padded_crop,
@@ -160,8 +161,8 @@ class LiveEstimator:
         )
         self.skin_rows, self.skin_cols = region_slices(skin_region(crop), *big_hw)
         size = max(round(BUFFER_SEC * fps), 2)
-        self.detector = HaarCascadeDetector()
-        self.tracker: FaceTracker | None = None
+        self.detector = create_detector(DEFAULT_DETECTOR)
+        self.faces: FacePolicy | None = None  # tracks the face as predict does
         self.motion = HeadPoseTracker()
         self.lut = unit_levels()
         self.eps = np.full((*big_hw, 3), DIFF_EPS, np.float32)
@@ -196,14 +197,10 @@ class LiveEstimator:
             return Box(0.0, 0.0, float(width), float(height)), True
         if self.crop == "bp4d":
             return bp4d_square_box(width, height), True
-        if self.tracker is None:  # "face": the box enlarged 1.5×; a framing: the box itself
+        if self.faces is None:  # "face": the box enlarged 1.5×; a framing: the box itself
             enlarge = DEFAULT_ENLARGE_COEF if self.crop == "face" else 1.0
-            self.tracker = FaceTracker(width, height, DETECT_EVERY_FRAMES, enlarge)
-        if self.tracker.box is None or self.tracker.wants_detection():
-            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-            box, face = self.tracker.update(self.detector.detect_gray(gray, self.tracker.last_face))
-        else:
-            box, face = self.tracker.update(None)
+            self.faces = FacePolicy(self.detector, DETECT_EVERY_FRAMES, enlarge, square=False)
+        box, face = self.faces(RgbView(frame))
         if self.crop == "bp4d_framing" and box is not None:
             box = framing_box(box, BP4D_FRAMING)
         return box, face
@@ -263,7 +260,7 @@ class LiveEstimator:
         aligned = None
         if face and isinstance(self.aligner, BigCutter):
             view = RgbView(frame)
-            unclipped = self.tracker.unclipped_box or box
+            unclipped = (self.faces.unclipped_box if self.faces else None) or box
             aligned = self.aligner.cut(view, view.crop(box), box, unclipped)
         elif face:
             region, hint = align_region(box, face_hint=self.crop == "face")

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from bigsmall.video.boxes import Box
+from bigsmall.video.face_cnn import MmodFaceDetector, dlib_available
 
 #: Longest side of the frame the Haar cascade runs on (pixels).
 DEFAULT_DETECT_SIDE_PX: int = 320
@@ -231,8 +232,6 @@ class FallbackDetector:
 def haar_with_cnn_fallback() -> FaceDetector:
     """The Haar cascade backed by the MMOD CNN (:mod:`bigsmall.video.face_cnn`) where dlib is
     installed (a dependency of the package); the cascade alone where it is not."""
-    from bigsmall.video.face_cnn import MmodFaceDetector, dlib_available
-
     if not dlib_available():
         return HaarCascadeDetector()
     return FallbackDetector(HaarCascadeDetector(), MmodFaceDetector())

@@ -6,6 +6,7 @@ pairs in Hz, rates are per minute. Classic rPPG methods live in :mod:`bigsmall.s
 
 from __future__ import annotations
 
+from bigsmall.signal.artifacts import regress_out
 from bigsmall.signal.detrend import (
     DEFAULT_LAMBDA,
     detrend_smoothness_prior,
@@ -62,6 +63,7 @@ __all__ = [
     "next_power_of_two",
     "pearson",
     "periodogram",
+    "regress_out",
     "simulate_ppg",
     "simulate_ppg_beats",
     "simulate_respiration",

@@ -1,0 +1,63 @@
+"""Motion artefacts removed from a pulse estimate with a reference of the motion.
+
+Adaptive noise cancelling (Widrow et al., "Adaptive noise cancelling: principles and
+applications", Proc. IEEE 63(12), 1975): where a second recording carries the interference but
+not the signal, the part of the primary recording that the reference predicts is interference,
+and subtracting the best linear prediction leaves the signal. Wearable PPG uses an
+accelerometer as the reference; a face video has its own, the head's measured pose. A talking,
+nodding or turning head changes the light on the skin and what the crop holds at the head's own
+rhythm, which a colour method or a network reads as a pulse.
+
+:func:`regress_out` fits one least-squares combination over the whole stretch (not an adaptive
+filter): each reference channel band-passed to the band of interest, and its derivative (a
+movement's effect on the image may follow its position or its velocity, a quarter period apart).
+It removes whatever the references explain, a pulse too if they carry one: a reference that
+moves with the heartbeat (a still head's ballistocardiac motion) would cancel the pulse itself,
+so callers use it only where the motion is far larger than that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bigsmall.signal.filters import bandpass
+from bigsmall.signal.validation import SignalError, as_1d, as_float_array
+
+#: Butterworth order (doubled by the zero-phase pass) of the references' band-pass.
+REFERENCE_FILTER_ORDER: int = 2
+
+
+def regress_out(
+    x: np.ndarray,
+    references: np.ndarray,
+    fs: float,
+    band_hz: tuple[float, float],
+    with_derivatives: bool = True,
+) -> np.ndarray:
+    """(T,) ``x`` minus its least-squares fit on ``references`` (T,) or (T, K).
+
+    Each reference channel is band-passed to ``band_hz`` (zero-phase Butterworth) and, with
+    ``with_derivatives``, joined by its first difference; non-finite samples count as zero.
+    Channels without variation are ignored; with none left ``x`` is returned unchanged (a copy).
+    """
+    y = as_1d(x, min_len=3).astype(np.float64)
+    refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
+    refs = refs.reshape(refs.shape[0], -1)
+    if refs.shape[0] != y.shape[0]:
+        raise SignalError(
+            f"references have {refs.shape[0]} samples, the signal {y.shape[0]}: they must match"
+        )
+    columns = []
+    for channel in refs.T:
+        if not np.any(channel != channel[0]):
+            continue
+        passed = bandpass(channel - channel.mean(), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+        columns.append(passed)
+        if with_derivatives:
+            columns.append(np.gradient(passed))
+    columns = [c / s for c in columns if (s := float(np.std(c))) > 0.0]
+    if not columns:
+        return y.copy()
+    design = np.stack(columns, axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return y - design @ coef

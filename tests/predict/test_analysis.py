@@ -204,3 +204,50 @@ def test_a_diff_normalized_output_is_read_on_its_own_scale() -> None:
     assert integrated <= 5 and own_scale >= 30
     wave = analysis.prepare(output, FS, "heart", False)
     np.testing.assert_array_equal(analysis.rate_wave(output, FS, "heart", False), wave)
+
+
+def _nodding(rise_px: float, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """A 96 bpm pulse in two estimates under a talking head's nod (1.05 Hz, 63 bpm, printed
+    into both 2× stronger than the pulse, partly through its velocity), and the head's pose
+    (T, 3) whose rise swings ``rise_px`` (rms) in the heart band."""
+    rng = np.random.default_rng(seed)
+    fs, n = 30.0, 900
+    t = np.arange(n) / fs
+    nod = np.sqrt(2.0) * np.sin(2 * np.pi * 1.05 * t)
+    waves = [
+        0.5 * np.sin(2 * np.pi * 1.6 * t + phase)
+        + 1.0 * nod
+        + 0.6 * np.gradient(nod) * fs / (2 * np.pi)
+        + 0.2 * rng.standard_normal(n)
+        for phase in (0.0, 0.7)
+    ]
+    pose = np.stack([rise_px * nod, 0.001 * rng.standard_normal(n), np.zeros(n)], axis=1)
+    return waves, pose
+
+
+def test_a_moving_heads_motion_is_regressed_out_of_the_pulse() -> None:
+    fs, height = 30.0, 300.0
+    waves, pose = _nodding(rise_px=3.0)  # 1 % of the crop's height: a talking head
+    before = analysis.estimate(waves, fs, "heart")
+    assert before.reliable and before.rate_bpm == pytest.approx(63.0, abs=1.0)  # the nod
+    cleaned = analysis.without_head_motion(waves, pose, 0, height, fs)
+    after = analysis.estimate(cleaned, fs, "heart")
+    assert after.reliable and after.rate_bpm == pytest.approx(96.0, abs=1.0)  # the pulse
+
+
+def test_a_still_heads_motion_is_left_alone() -> None:
+    """Below HEAD_MOTION_MIN_REL of the crop (e.g. a head's ballistocardiac motion, which
+    moves with the pulse itself) nothing is regressed: the waves come back as they were."""
+    fs, height = 30.0, 300.0
+    rise = 0.5 * analysis.HEAD_MOTION_MIN_REL * height
+    waves, pose = _nodding(rise_px=rise)
+    same = analysis.without_head_motion(waves, pose, 0, height, fs)
+    assert all(a is b for a, b in zip(same, waves, strict=True))
+    # just above it the same motion is regressed
+    waves, pose = _nodding(rise_px=2.0 * analysis.HEAD_MOTION_MIN_REL * height)
+    moved = analysis.without_head_motion(waves, pose, 0, height, fs)
+    assert not np.allclose(moved[0], waves[0])
+    # no face (height 0) or no pose measured (NaN): nothing to measure the motion against
+    assert analysis.without_head_motion(waves, pose, 0, 0.0, fs)[0] is waves[0]
+    blank = np.full_like(pose, np.nan)
+    assert analysis.without_head_motion(waves, blank, 0, height, fs)[0] is waves[0]

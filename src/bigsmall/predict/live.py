@@ -26,7 +26,7 @@ import numpy as np
 from bigsmall.constants import AU_NAMES
 from bigsmall.errors import ConfigError
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import RISE, HeadPoseTracker
+from bigsmall.predict.motion import POSE_COLUMNS, RISE, HeadPoseTracker
 from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
@@ -174,7 +174,9 @@ class LiveEstimator:
         self.au_frames = 0
         self.au_present = np.zeros(len(AU_NAMES), np.int64)
         self.found: deque[bool] = deque(maxlen=size)
-        self.position: deque[float] = deque(maxlen=size)
+        #: the head's fitted pose (3,) and the crop box's height (px; NaN without a face)
+        self.pose: deque[np.ndarray] = deque(maxlen=size)
+        self.heights: deque[float] = deque(maxlen=size)
         self.x_stats: deque[tuple[float, float]] = deque(maxlen=size)
         self.d_stats: deque[tuple[float, float]] = deque(maxlen=size)
         self.bvp: deque[float] = deque(maxlen=size)
@@ -226,7 +228,8 @@ class LiveEstimator:
         if self.runner is not None and self.pulse == "fused":
             self.skin.append(skin_mean_rgb(big[self.skin_rows, self.skin_cols]))
         self.found.append(face)
-        self.position.append(float(self.motion.update(big, box.as_array())[RISE]))
+        self.pose.append(self.motion.update(big, box.as_array()))
+        self.heights.append(box.h if face else float("nan"))
         if self.runner is not None:
             if self.aligner is not None and self.count % self.n == 0:
                 self._aligned_input(frame_rgb, box, face, big)
@@ -323,12 +326,31 @@ class LiveEstimator:
     ):
         """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
         rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`, ``lead``
-        too); quality ``short`` while they cover less than ``min_sec``."""
+        too; a pulse with the head's motion regressed out where it moves); quality ``short``
+        while they cover less than ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
             return None, short
         waves = [analysis.rate_wave(raw, self.fps, kind, dn) for raw, dn in raws]
+        if kind == "heart":
+            pose = self._pose_of(min(w.shape[0] for w in waves))
+            if pose is not None:
+                waves = [w[-pose.shape[0] :] for w in waves]
+                height = float(np.nanmedian(self.heights)) if any(self.found) else 0.0
+                waves = analysis.without_head_motion(waves, pose, RISE, height, self.fps)
         est = analysis.estimate(waves, self.fps, kind, lead)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
+
+    def _pose_of(self, frames: int) -> np.ndarray | None:
+        """(frames, 3) the head's pose over the last ``frames`` frames the pulse estimates
+        cover (the network lags the camera by the frames still waiting for it); ``None`` when
+        fewer are kept."""
+        lag = len(self.pending_big) if self.runner is not None else 0
+        pose = self._poses()[: len(self.pose) - lag]
+        return pose[-frames:] if frames > 2 and pose.shape[0] >= frames else None
+
+    def _poses(self) -> np.ndarray:
+        """(T, 3) the head's pose over the frames kept (:data:`POSE_COLUMNS`)."""
+        return np.asarray(self.pose, np.float64).reshape(-1, len(POSE_COLUMNS))
 
     def _pulses(self, frames: int) -> list[tuple[np.ndarray, bool]]:
         """The raw pulse estimates ``(wave, diff-normalized)`` of the last ``frames`` frames,
@@ -372,7 +394,7 @@ class LiveEstimator:
         """The raw breathing estimates (the respiration head and/or the head's motion) and
         which of them is read alone first (:func:`analysis.estimate`'s ``lead``): the motion,
         when fused."""
-        motion = (np.asarray(self.position, np.float64), False)
+        motion = (self._poses()[:, RISE], False)
         if self.breathing in ("model", "fused") and self.resp:
             head = (np.asarray(self.resp, np.float64), True)
             if self.breathing == "fused":  # the latest stretch both cover (the head lags)

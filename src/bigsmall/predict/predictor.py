@@ -38,7 +38,7 @@ from bigsmall.errors import (
     VideoUnreadableError,
 )
 from bigsmall.predict import analysis
-from bigsmall.predict.motion import RISE, HeadPoseTrace, head_pose
+from bigsmall.predict.motion import RISE, HeadPoseTrace
 from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
 from bigsmall.predict.runner import (
     BACKENDS,
@@ -142,7 +142,8 @@ class _ProgressReader(VideoReader):
 
 @dataclass
 class _Waves:
-    """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12);
+    """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12),
+    the head's pose (T, 3) (:data:`bigsmall.predict.motion.POSE_COLUMNS`);
     ``pulse_support`` / ``breathing_support``: further raw estimates (wave, diff-normalized)
     read together with ``pulse`` / ``breathing`` for their rates; ``breathing_lead``: the index
     (in :meth:`breathing_estimates`) of the one read alone first (``analysis.estimate``'s
@@ -153,6 +154,7 @@ class _Waves:
     breathing: np.ndarray
     breathing_diff_normalized: bool
     au: np.ndarray | None
+    pose: np.ndarray
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_lead: int | None = None
@@ -397,11 +399,9 @@ class Predictor:
 
     def _crop_readers(self) -> dict[str, FrameReader]:
         """The readings taken from the face crops themselves, as they are made: the head's
-        pose (its rise: breathing) and the skin colour (POS, read with the network's PPG),
-        as needed."""
-        readers: dict[str, FrameReader] = {}
-        if self.breathing != "model" or not self.uses_model:
-            readers["motion"] = HeadPoseTrace()
+        pose (its rise: breathing; all of it: the motion regressed out of the pulse) and the
+        skin colour (POS, read with the network's PPG) where the pulse is fused."""
+        readers: dict[str, FrameReader] = {"motion": HeadPoseTrace()}
         if self.uses_model and self.pulse == "fused":
             readers["skin"] = SkinColourTrace(skin_region(self._crop_mode()))
         return readers
@@ -437,14 +437,20 @@ class Predictor:
                 breathing_support.append((traces["motion"][:, RISE], False))
                 breathing_lead = 1
         else:
-            if "motion" not in traces:  # the model was asked for, but has no respiration head
-                traces["motion"] = head_pose(inputs.big_uint8, inputs.boxes)
             breathing, breathing_dn = traces["motion"][:, RISE], False
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
         waves = _Waves(
-            pulse, pulse_dn, breathing, breathing_dn, au, support, breathing_support, breathing_lead
+            pulse,
+            pulse_dn,
+            breathing,
+            breathing_dn,
+            au,
+            traces["motion"],
+            support,
+            breathing_support,
+            breathing_lead,
         )
         return waves, backend
 
@@ -513,6 +519,8 @@ class Predictor:
         valid = np.asarray(inputs.face_found, bool)
         found = float(valid.mean())
         start, stop = analysis.longest_run(valid)
+        # the crop's height (px): how far the head's motion is measured against
+        height = float(np.median(inputs.boxes[valid, 3])) if valid.any() else 0.0
         warn = list(notes)
         if found < 1.0:
             warn.append(
@@ -536,7 +544,9 @@ class Predictor:
             hr = br = analysis.RateEstimate(float("nan"), float("nan"), STILL_IMAGE)
             warn.append(STILL_NOTE)
         else:
-            hr, hr_note = self._rate(waves.pulse_estimates(), start, stop, "heart", fs)
+            hr, hr_note = self._rate(
+                waves.pulse_estimates(), start, stop, "heart", fs, head=(waves.pose, height)
+            )
             br, br_note = self._rate(
                 waves.breathing_estimates(), start, stop, "breathing", fs, waves.breathing_lead
             )
@@ -549,7 +559,9 @@ class Predictor:
         ]
         resp = breaths[0]
         # what the rates are read from: a diff-normalized output on its own scale
-        pulse_reads = _rate_views(pulses, waves.pulse_estimates())
+        pulse_reads = analysis.without_head_motion(
+            _rate_views(pulses, waves.pulse_estimates()), waves.pose, RISE, height, fs
+        )
         breath_reads = _rate_views(breaths, waves.breathing_estimates())
         rates = (
             {c: np.zeros(0) for c in RATE_COLUMNS}
@@ -689,10 +701,12 @@ class Predictor:
         kind: str,
         fs: float,
         lead: int | None = None,
+        head: tuple[np.ndarray, float] | None = None,
     ) -> tuple[analysis.RateEstimate, str | None]:
         """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
         of one rhythm (``lead``: see :func:`analysis.estimate`), over the longest stretch with
-        a face, and a warning."""
+        a face, and a warning. ``head``: the head's pose (T, 3) and the crop's height (px),
+        regressed out where the head moves (:func:`analysis.without_head_motion`)."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
         seconds = (stop - start) / fs
         if seconds < analysis.MIN_SEC[kind]:
@@ -702,6 +716,9 @@ class Predictor:
                 f"{analysis.MIN_SEC[kind]:g} s, so none is reported."
             )
         waves = [analysis.rate_wave(w[start:stop], fs, kind, dn) for w, dn in estimates]
+        if head is not None:
+            pose, height = head
+            waves = analysis.without_head_motion(waves, pose[start:stop], RISE, height, fs)
         est = analysis.estimate(waves, fs, kind, lead)
         if est.reliable:
             return est, None

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from bigsmall.video import Box, HaarCascadeDetector, read_image
-from bigsmall.video.face_cnn import HAAR_FROM_MMOD, MmodFaceDetector, haar_like
+from bigsmall.video.face_cnn import HAAR_FROM_MMOD, MmodFaceDetector
 
 pytest.importorskip("dlib")
 
 
-def test_haar_like_moves_and_scales_the_box() -> None:
-    dx, dy, scale = HAAR_FROM_MMOD
-    box = haar_like(Box(100.0, 200.0, 50.0, 60.0))
-    assert box.center == pytest.approx((125.0 + dx * 50.0, 230.0 + dy * 60.0))
-    assert (box.w, box.h) == pytest.approx((50.0 * scale, 60.0 * scale))
+def test_mmod_boxes_move_and_scale_to_the_cascades() -> None:
+    dx, dy, scale = HAAR_FROM_MMOD.dx, HAAR_FROM_MMOD.dy, HAAR_FROM_MMOD.scale
+    box = HAAR_FROM_MMOD.apply(Box(100.0, 200.0, 50.0, 50.0))
+    assert box.center == pytest.approx((125.0 + dx * 50.0, 225.0 + dy * 50.0))
+    assert (box.w, box.h) == pytest.approx((50.0 * scale, 50.0 * scale))
     # the cascade's box of a face is larger and sits higher than the network's
     assert scale > 1.0 and dy < 0.0
 

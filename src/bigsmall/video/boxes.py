@@ -65,6 +65,24 @@ class Box:
         return x0, y0, round(self.x + self.w), round(self.y + self.h)
 
 
+@dataclass(frozen=True)
+class BoxMapping:
+    """A face box of one detector mapped to the framing of another, in source-box widths.
+
+    The mapped box is a square of side ``scale * w`` whose centre is the source box's centre
+    shifted by ``(dx * w, dy * w)`` (``w``: the source box's width).
+    """
+
+    dx: float
+    dy: float
+    scale: float
+
+    def apply(self, box: Box) -> Box:
+        cx, cy = box.center
+        side = self.scale * box.w
+        return Box(cx + self.dx * box.w - side / 2, cy + self.dy * box.w - side / 2, side, side)
+
+
 def largest_box(boxes: Sequence[Box]) -> Box | None:
     """The main face: the box with the largest area, or ``None`` when there is none."""
     return max(boxes, key=lambda b: b.area) if boxes else None

@@ -18,8 +18,8 @@ at 200 px, faces of at least two fifths of the frame — the tight crops the cas
 Its boxes are tighter and lower than the cascade's. Everything downstream (the 1.5× crop,
 framings, the weights' training data) was built on cascade boxes, so each box is mapped to the
 cascade's geometry with :data:`HAAR_FROM_MMOD`, the median relation measured on 396 photos
-where both found the face (centre shift (+0.04, −0.08) of the box, size ×1.2; interquartile
-ranges 0.04, 0.08 and 0.2).
+where both found the face (centre shift (+0.04, −0.08) box widths, size ×1.2; interquartile
+ranges 0.04, 0.08 and 0.2; both detectors' boxes are square, to a pixel).
 """
 
 from __future__ import annotations
@@ -30,15 +30,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bigsmall.video.boxes import Box
+from bigsmall.video.boxes import Box, BoxMapping
 
 #: The MMOD face model shipped with the package (CC0; see ``models/README.md``).
 MMOD_MODEL_FILE: Path = Path(__file__).with_name("models") / "mmod_human_face_detector.dat"
 #: Longest side (px) of the frame the network scans: faces from about two fifths of it up.
 CNN_SIDE_PX: int = 200
-#: (centre dx, centre dy) as fractions of the MMOD box's width and height, and size scale,
-#: that turn an MMOD box into the Haar cascade's box of the same face.
-HAAR_FROM_MMOD: tuple[float, float, float] = (0.04, -0.08, 1.2)
+#: An MMOD box → the Haar cascade's box of the same face.
+HAAR_FROM_MMOD: BoxMapping = BoxMapping(dx=0.04, dy=-0.08, scale=1.2)
 
 _NET_LOCK = threading.Lock()
 _NET: object | None = None
@@ -66,18 +65,9 @@ def _network() -> object:
         return _NET
 
 
-def haar_like(box: Box) -> Box:
-    """An MMOD box (pixels) as the Haar cascade would have drawn the same face."""
-    dx, dy, scale = HAAR_FROM_MMOD
-    cx, cy = box.center
-    cx, cy = cx + dx * box.w, cy + dy * box.h
-    w, h = box.w * scale, box.h * scale
-    return Box(cx - w / 2, cy - h / 2, w, h)
-
-
 class MmodFaceDetector:
     """dlib's MMOD CNN face detector on a frame downscaled to ``side_px``; boxes mapped to the
-    Haar cascade's geometry (:func:`haar_like`) in the input frame's pixels.
+    Haar cascade's geometry (:data:`HAAR_FROM_MMOD`) in the input frame's pixels.
 
     Raises ``ImportError`` when dlib is not installed (check :func:`dlib_available`).
     """
@@ -100,7 +90,7 @@ class MmodFaceDetector:
         for det in found:
             r = det.rect
             box = Box(r.left() / scale, r.top() / scale, r.width() / scale, r.height() / scale)
-            boxes.append(haar_like(box))
+            boxes.append(HAAR_FROM_MMOD.apply(box))
         return boxes
 
     def detect(self, frame_rgb: np.ndarray) -> list[Box]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ import cv2
 import numpy as np
 
 from bigsmall.errors import AlignmentUnavailableError
-from bigsmall.video.boxes import Box
+from bigsmall.video.boxes import Box, BoxMapping
 
 #: The one-line error when dlib or its model file is missing.
 UNAVAILABLE_MESSAGE: str = (
@@ -54,24 +53,6 @@ MODELS_PACKAGE: str = "face_recognition_models"
 MODEL_FILES: dict[str, str] = {"68": "shape_predictor_68_face_landmarks.dat"}
 #: Number of points of the 68-point (iBUG 300-W) scheme.
 N_POINTS_68: int = 68
-
-
-@dataclass(frozen=True)
-class BoxMapping:
-    """A face box of one detector mapped to the framing of another, in source-box widths.
-
-    The mapped box is a square of side ``scale * w`` whose centre is the source box's centre
-    shifted by ``(dx * w, dy * w)`` (``w``: the source box's width).
-    """
-
-    dx: float
-    dy: float
-    scale: float
-
-    def apply(self, box: Box) -> Box:
-        cx, cy = box.center
-        side = self.scale * box.w
-        return Box(cx + self.dx * box.w - side / 2, cy + self.dy * box.w - side / 2, side, side)
 
 
 #: Haar box (OpenCV's frontal cascade, as :class:`HaarCascadeDetector` returns it) → the box

@@ -63,3 +63,14 @@ def test_constant_or_missing_references_change_nothing() -> None:
 def test_mismatched_lengths_are_one_clear_error() -> None:
     with pytest.raises(SignalError, match="must match"):
         regress_out(np.zeros(300), np.zeros((299, 2)), FS, BAND)
+
+
+def test_several_signals_are_each_fitted_on_their_own() -> None:
+    first, _, motion = _talking(0)
+    second, _, _ = _talking(1)
+    both = regress_out(np.stack([first, second], axis=1), motion, FS, BAND)
+    assert both.shape == (first.size, 2)
+    np.testing.assert_allclose(both[:, 0], regress_out(first, motion, FS, BAND), atol=1e-10)
+    np.testing.assert_allclose(both[:, 1], regress_out(second, motion, FS, BAND), atol=1e-10)
+    with pytest.raises(SignalError, match="finite"):
+        regress_out(np.full(300, np.nan), motion[:300], FS, BAND)

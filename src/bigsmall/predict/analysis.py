@@ -263,7 +263,8 @@ def without_head_motion(
     in_band = bandpass(moves, fs, band, order=REFERENCE_FILTER_ORDER)
     if float(np.std(in_band)) < HEAD_MOTION_MIN_REL * height_px:
         return list(waves)
-    return [regress_out(w, pose, fs, band) for w in waves]
+    cleaned = regress_out(np.stack(waves, axis=1), pose, fs, band)
+    return list(cleaned.T)
 
 
 def at_band_edge(freqs_hz: np.ndarray, f_hz: float, band_hz: tuple[float, float]) -> bool:

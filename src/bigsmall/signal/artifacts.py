@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from bigsmall.signal.filters import bandpass
-from bigsmall.signal.validation import SignalError, as_1d, as_float_array
+from bigsmall.signal.validation import SignalError, as_float_array
 
 #: Butterworth order (doubled by the zero-phase pass) of the references' band-pass.
 REFERENCE_FILTER_ORDER: int = 2
@@ -34,13 +34,16 @@ def regress_out(
     band_hz: tuple[float, float],
     with_derivatives: bool = True,
 ) -> np.ndarray:
-    """(T,) ``x`` minus its least-squares fit on ``references`` (T,) or (T, K).
+    """``x`` (T,) or (T, C) minus its least-squares fit on ``references`` (T,) or (T, K);
+    each column of ``x`` is fitted on its own, the references prepared once.
 
     Each reference channel is band-passed to ``band_hz`` (zero-phase Butterworth) and, with
     ``with_derivatives``, joined by its first difference; non-finite samples count as zero.
     Channels without variation are ignored; with none left ``x`` is returned unchanged (a copy).
     """
-    y = as_1d(x, min_len=3).astype(np.float64)
+    y = as_float_array(x, min_len=3)
+    if y.ndim > 2 or not np.isfinite(y).all():
+        raise SignalError(f"x must be finite, of shape (T,) or (T, C); got shape {y.shape}")
     refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
     refs = refs.reshape(refs.shape[0], -1)
     if refs.shape[0] != y.shape[0]:

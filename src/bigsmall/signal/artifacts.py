@@ -50,17 +50,15 @@ def regress_out(
         raise SignalError(
             f"references have {refs.shape[0]} samples, the signal {y.shape[0]}: they must match"
         )
-    columns = []
-    for channel in refs.T:
-        if not np.any(channel != channel[0]):
-            continue
-        passed = bandpass(channel - channel.mean(), fs, band_hz, order=REFERENCE_FILTER_ORDER)
-        columns.append(passed)
-        if with_derivatives:
-            columns.append(np.gradient(passed))
-    columns = [c / s for c in columns if (s := float(np.std(c))) > 0.0]
-    if not columns:
+    varying = refs[:, np.any(refs != refs[:1], axis=0)]
+    if varying.shape[1] == 0:
         return y.copy()
-    design = np.stack(columns, axis=1)
+    passed = bandpass(varying - varying.mean(axis=0), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+    if with_derivatives:
+        passed = np.concatenate([passed, np.gradient(passed, axis=0)], axis=1)
+    scale = passed.std(axis=0)
+    if not np.any(scale > 0.0):
+        return y.copy()
+    design = passed[:, scale > 0.0] / scale[scale > 0.0]
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     return y - design @ coef

@@ -7,6 +7,8 @@ All functions filter along axis 0 (time), so (T,) and (T, C) inputs both work.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal as sps
 
@@ -25,11 +27,20 @@ def _sosfiltfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
     return sps.sosfiltfilt(sos, x, axis=0, padlen=padlen)
 
 
+@functools.lru_cache(maxsize=64)
+def _butterworth_sos(
+    order: int, cutoff: float | tuple[float, float], btype: str, fs: float
+) -> np.ndarray:
+    """The filter's second-order sections, designed once per (order, cutoff, type, fs): the
+    design costs more than filtering a few hundred samples (callers get a copy)."""
+    return sps.butter(order, cutoff, btype=btype, fs=fs, output="sos")
+
+
 def _butterworth(
     x: np.ndarray, fs: float, cutoff: float | tuple[float, float], btype: str, order: int
 ) -> np.ndarray:
     """Zero-phase Butterworth filter of ``x`` (T,) or (T, C); cutoffs already checked."""
-    sos = sps.butter(_check_order(order), cutoff, btype=btype, fs=fs, output="sos")
+    sos = _butterworth_sos(_check_order(order), cutoff, btype, fs).copy()
     return _sosfiltfilt(sos, as_float_array(x, min_len=2))
 
 

@@ -87,3 +87,26 @@ def test_builder_rejects_a_wrong_size_and_needs_frames() -> None:
         builder.add(_Face(np.zeros((8, 8, 3), np.uint8), np.zeros((49, 2))), np.zeros((4, 4, 3)))
     with pytest.raises(ValueError, match="stride"):
         AlignedBigBuilder(SIDE, 0)
+
+
+def test_aligned_frames_follow_the_big_stream_to_a_file(pulse_video: Path) -> None:
+    """A long clip's Big frames go to a temporary file; its aligned frames go there too (not a
+    list in RAM), with the same values and statistics as kept in memory."""
+    kept = {
+        sink: build_bigsmall_inputs(
+            pulse_video,
+            crop="full",
+            align=FakeAligner(),
+            align_side=SIDE,
+            align_stride=2,
+            big_sink=sink,
+        ).aligned
+        for sink in ("memory", "file")
+    }
+    in_ram, on_file = kept["memory"], kept["file"]
+    assert in_ram is not None and on_file is not None
+    assert not isinstance(in_ram.frames, np.memmap)
+    assert isinstance(on_file.frames, np.memmap) and not on_file.frames.flags.writeable
+    np.testing.assert_array_equal(np.asarray(on_file.frames), in_ram.frames)
+    assert (on_file.mean, on_file.std) == (in_ram.mean, in_ram.std)
+    np.testing.assert_array_equal(on_file.landmarks, in_ram.landmarks)

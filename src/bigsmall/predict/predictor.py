@@ -389,7 +389,7 @@ class Predictor:
                     rows = values.reshape(len(chunk), n, -1)
                     for s, row in zip(chunk, rows, strict=True):
                         outputs[task][s : s + n] = row
-                release_pages(inputs.big_uint8)
+                release_pages(big_frames)
                 if bar is not None:
                     bar.update(len(chunk) * n)
         finally:

@@ -24,6 +24,7 @@ import numpy as np
 
 from bigsmall.video.boxes import Box
 from bigsmall.video.normalize import unit_levels
+from bigsmall.video.sinks import BigFrameSink, MemoryBigSink
 
 #: Region around the tracked face crop searched for landmarks, in crop widths.
 ALIGN_REGION_SCALE: float = 2.0
@@ -97,13 +98,24 @@ def align_region(crop_box: Box, face_hint: bool) -> tuple[Box, Box | None]:
 
 
 class AlignedBigBuilder:
-    """Collects aligned frames (in clip order) and their running statistics."""
+    """Collects aligned frames (in clip order) and their running statistics.
 
-    def __init__(self, side: int, stride: int, n_landmarks: int = N_LANDMARKS) -> None:
+    sink: where the frames go as they are added (a :class:`bigsmall.video.sinks.FileBigSink`
+    keeps memory flat in video length, as the main Big stream's); RAM by default.
+    """
+
+    def __init__(
+        self,
+        side: int,
+        stride: int,
+        n_landmarks: int = N_LANDMARKS,
+        sink: BigFrameSink | None = None,
+    ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         self.side, self.stride, self.n_landmarks = side, stride, n_landmarks
-        self._frames: list[np.ndarray] = []
+        self._sink: BigFrameSink = MemoryBigSink() if sink is None else sink
+        self._count = 0
         self._landmarks: list[np.ndarray] = []
         self._found: list[bool] = []
         self._lut = unit_levels()
@@ -122,18 +134,19 @@ class AlignedBigBuilder:
         x = cv2.LUT(image, self._lut)
         self._sum += float(np.sum(x, dtype=np.float64))
         self._sumsq += float(cv2.norm(x, cv2.NORM_L2SQR))
-        self._frames.append(image)
+        self._sink.write(image[None])
+        self._count += 1
         self._landmarks.append(points)
         self._found.append(aligned is not None)
 
     def result(self) -> AlignedBig:
-        if not self._frames:
+        if not self._count:
             raise ValueError("no aligned frames")
-        count = len(self._frames) * self.side * self.side * 3
+        count = self._count * self.side * self.side * 3
         mean = self._sum / count
         std = float(np.sqrt(max(self._sumsq / count - mean * mean, 0.0)))
         return AlignedBig(
-            frames=np.stack(self._frames),
+            frames=self._sink.finish(),
             stride=self.stride,
             mean=mean,
             std=std,

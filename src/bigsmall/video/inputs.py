@@ -344,6 +344,7 @@ def build_bigsmall_inputs(
         sink: BigFrameSink = FileBigSink() if use_file else MemoryBigSink()
     else:
         sink = big_sink
+        use_file = isinstance(sink, FileBigSink)
 
     policy = crop_policy(
         crop, detector or create_detector(DEFAULT_DETECTOR), every_k_frames, enlarge_coef, square
@@ -380,7 +381,9 @@ def build_bigsmall_inputs(
     if align is not None:
         if not align_side:
             raise ValueError("align_side is required with align")
-        aligned_builder = AlignedBigBuilder(align_side, align_stride)
+        # the aligned frames go where the Big frames go (a file for long clips)
+        aligned_sink = FileBigSink() if use_file else MemoryBigSink()
+        aligned_builder = AlignedBigBuilder(align_side, align_stride, sink=aligned_sink)
 
     def aligned_face(view: FrameView, box: Box, face: bool, crop_rgb: np.ndarray) -> Any:
         if not face:

@@ -123,6 +123,10 @@ def test_photos_give_their_aus(
     many = tmp_path / "many"
     code, stdout, err = _run(["predict", str(photos), "--out", str(many), "--no-report"], capsys)
     assert code == 0, err
+    # each photo's progress line gives its AUs, not empty rates
+    progress = [line for line in stdout.splitlines() if line.startswith("[")]
+    assert len(progress) == 2 and all("still image, a face; AUs present:" in p for p in progress)
+    assert "HR --" not in stdout
     table = pd.read_csv(many / "summary.csv")
     assert len(table) == 2 and (table["status"] == "ok").all()
     assert "AU12_occurrence" in table.columns

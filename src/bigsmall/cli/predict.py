@@ -175,18 +175,25 @@ def expand_inputs(items: list[str], fps: float | None = None) -> tuple[list[Path
     return videos, many
 
 
+def _still_image_line(result: object) -> str | None:
+    """What a still image gave (its AUs: it has no rates), or None for a video."""
+    from bigsmall.predict.predictor import STILL_IMAGE
+
+    if result.signal_quality["pulse_quality"] != STILL_IMAGE:
+        return None
+    active = [au for au, v in (result.au_occurrence or {}).items() if v >= 0.5]
+    shown = " ".join(active) if active else "none of the 12"
+    face = "a face" if result.face_found_fraction > 0 else "no face"
+    return f"still image, {face}; AUs present: {shown}"
+
+
 def _print_result(result: object, out: Path) -> None:
     def fmt(value: object, unit: str) -> str:
         return "not reported" if value is None else f"{value:.1f} {unit}"
 
-    from bigsmall.predict.predictor import STILL_IMAGE
-
     quality = result.signal_quality
-    if quality["pulse_quality"] == STILL_IMAGE:
-        active = [au for au, v in (result.au_occurrence or {}).items() if v >= 0.5]
-        shown = " ".join(active) if active else "none of the 12"
-        face = "a face" if result.face_found_fraction > 0 else "no face"
-        print(f"{result.source}: still image, {face}; AUs present: {shown} -> {out}")
+    if still := _still_image_line(result):
+        print(f"{result.source}: {still} -> {out}")
         return
     source = str(quality["breathing_source"]).split(" ", 1)[0]
     print(
@@ -252,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     def predict_one(path: Path) -> object:
         result = predictor.predict(path, fps=args.fps)
         hr, br = result.heart_rate_bpm, result.breathing_rate_bpm
-        rates = (
+        rates = _still_image_line(result) or (
             f"HR {'--' if hr is None else f'{hr:.1f}'}, BR {'--' if br is None else f'{br:.1f}'}"
         )
         print(f"{step()} {path}: {rates}", flush=True)

@@ -48,7 +48,7 @@ def test_items_equal_the_spec_inputs(root: Path, caches: dict[str, Path]) -> Non
     assert ds.recording_ids == ["S001__S001_T1", "S002__S002_T1"]
     assert len(ds) == 40
     rec = load_recordings(get_source("folder"), root)[0][1]
-    inputs = build_bigsmall_inputs(rec.video.path)
+    inputs = build_bigsmall_inputs(rec.video.path, glide_box=False)  # the datasets' box
     w = 7  # window 7 of the second recording
     item = ds[20 + w]
     assert item["big"].shape == (1, 3, 144, 144) and item["big"].dtype == torch.float32

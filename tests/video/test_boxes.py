@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bigsmall.video import Box, FaceTracker, largest_box, median_box
@@ -74,3 +75,54 @@ def test_the_unclipped_crop_box_keeps_the_face_box_centre_and_scale() -> None:
     unclipped = tracker.unclipped_box
     assert (unclipped.x, unclipped.w) == (pytest.approx(-35.0), pytest.approx(150.0))
     assert unclipped.center == pytest.approx((40.0, 100.0))
+
+
+def _crop_path(glide: bool, n_frames: int = 9000, k: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) crop-box centre x of a tracker following a face that sways ±20 px at 0.2 Hz, and
+    (T,) the face's own centre x."""
+    tracker = FaceTracker(
+        1000, 1000, every_k_frames=k, enlarge_coef=1.0, smooth_window=1, glide=glide
+    )
+    xs, faces = [], []
+    for t in range(n_frames):
+        face_x = 400.0 + 20.0 * np.sin(2 * np.pi * 0.2 * t / 30.0)
+        dets = [Box(face_x, 300.0, 100.0, 100.0)] if tracker.wants_detection() else None
+        box, _ = tracker.update(dets)
+        xs.append(box.center[0])
+        faces.append(face_x + 50.0)
+    return np.asarray(xs), np.asarray(faces)
+
+
+def _heart_band_power(x: np.ndarray, fs: float = 30.0) -> float:
+    """Power of ``x`` in the heart band (0.75–2.5 Hz)."""
+    power = np.abs(np.fft.rfft(x - x.mean())) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1.0 / fs)
+    return float(power[(freqs >= 0.75) & (freqs <= 2.5)].sum())
+
+
+def test_gliding_box_has_no_steps_at_the_detection_rate() -> None:
+    """Held between detections every 30 frames, a swaying face's box moves in steps, and the
+    face moves inside the crop in a 1-s sawtooth, lines at 1 Hz ± the sway's rate (about
+    60 bpm at 30 fps) in what the crop holds. Gliding, the path is continuous: its motion in
+    the heart band falls more than tenfold; the box still reaches each detection."""
+    (held, face), (glided, _) = _crop_path(False), _crop_path(True)
+    step_held, step_glided = np.abs(np.diff(held)).max(), np.abs(np.diff(glided)).max()
+    assert step_held > 20.0  # the face's move over a whole interval, at once
+    assert step_glided < step_held / 25  # spread over the 30 frames
+    assert _heart_band_power(face - glided) < _heart_band_power(face - held) / 10
+    # at each detection's end of glide the box is where that detection put it
+    reached = glided[59::30]
+    np.testing.assert_allclose(reached, held[30::30][: len(reached)], atol=1e-9)
+
+
+def test_gliding_box_jumps_to_a_far_face() -> None:
+    tracker = FaceTracker(
+        1000, 1000, every_k_frames=2, enlarge_coef=1.0, smooth_window=1, glide=True
+    )
+    assert tracker.update([Box(100, 100, 100, 100)])[0] == Box(100, 100, 100, 100)
+    tracker.update(None)
+    near, _ = tracker.update([Box(110, 100, 100, 100)])  # glides: half-way after one frame
+    assert near == Box(105, 100, 100, 100)
+    tracker.update(None)
+    far, _ = tracker.update([Box(600, 100, 100, 100)])  # another place: taken at once
+    assert far == Box(600, 100, 100, 100)

@@ -278,6 +278,7 @@ def decode_inputs(rec: Recording, cfg: PreprocessConfig, decode_threads: int = 0
             crop=mode,
             detector=create_detector(cfg.detector) if mode == "face" else None,
             every_k_frames=cfg.every_k_frames,
+            glide_box=False,  # the reference's box, held between detections
             enlarge_coef=cfg.enlarge_coef,
             size_hw=cfg.big_size,
             small_hw=cfg.small_size,

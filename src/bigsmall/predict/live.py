@@ -43,7 +43,7 @@ from bigsmall.video.framing import (
     framing_box,
     padded_crop,
 )
-from bigsmall.video.inputs import SMALL_SIZE_HW
+from bigsmall.video.inputs import DEFAULT_GLIDE_BOX, SMALL_SIZE_HW
 from bigsmall.video.normalize import DIFF_EPS, unit_levels
 from bigsmall.video.skin import region_slices, skin_mean_rgb, skin_region
 
@@ -201,7 +201,9 @@ class LiveEstimator:
             return bp4d_square_box(width, height), True
         if self.faces is None:  # "face": the box enlarged 1.5×; a framing: the box itself
             enlarge = DEFAULT_ENLARGE_COEF if self.crop == "face" else 1.0
-            self.faces = FacePolicy(self.detector, DETECT_EVERY_FRAMES, enlarge, square=False)
+            self.faces = FacePolicy(
+                self.detector, DETECT_EVERY_FRAMES, enlarge, False, DEFAULT_GLIDE_BOX
+            )
         box, face = self.faces(RgbView(frame))
         if self.crop == "bp4d_framing" and box is not None:
             box = framing_box(box, BP4D_FRAMING)

@@ -4,6 +4,16 @@ The reference pipeline (rPPG-Toolbox, Liu et al., NeurIPS 2023 D&B, used by BigS
 Narayanswamy et al., WACV 2024) detects a face every K frames, keeps the largest one and
 enlarges its box by a coefficient (1.5) about its center. :class:`FaceTracker` does that,
 holds the last box when a detection misses and smooths the box over recent detections.
+
+Held between detections, the box moves in steps: on a moving face each re-detection shifts the
+crop by a few pixels at once, every K frames — a step train at fs / K (1 Hz, 60 bpm, at the
+reference's K = 30 and 30 fps) whose line stands in every colour trace and network input taken
+from the crop, where a pulse reader finds it (talking faces read at exactly 60 bpm). With
+``glide`` the box instead moves linearly to each new detection over the K frames until the
+next one: the crop's path is continuous, its steps become kinks whose spectrum has nulls at
+fs / K and its harmonics, at the cost of trailing the face by K frames more. A detection
+farther than :data:`GLIDE_JUMP_FRACTION` of the box away (a fast move, another face) is taken
+at once.
 """
 
 from __future__ import annotations
@@ -16,6 +26,9 @@ import numpy as np
 
 #: Default enlargement of a detected face box (reference value).
 DEFAULT_ENLARGE_COEF: float = 1.5
+#: With ``glide``, a new box whose centre moved more than this fraction of the box's width or
+#: height, or whose size changed by more than this factor (log), is jumped to at once.
+GLIDE_JUMP_FRACTION: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,7 @@ class FaceTracker:
         square: bool = False,
         smooth_window: int = 3,
         smoother: str = "median",
+        glide: bool = False,
     ) -> None:
         if every_k_frames < 1:
             raise ValueError(f"every_k_frames must be >= 1 (got {every_k_frames})")
@@ -136,6 +150,10 @@ class FaceTracker:
         self._found = False
         self._frame_index = 0
         self._last_face: Box | None = None
+        self.glide = glide
+        self._glide_from: Box | None = None
+        self._glide_to: Box | None = None
+        self._glide_step = 0
 
     @property
     def box(self) -> Box | None:
@@ -170,6 +188,48 @@ class FaceTracker:
                 self._recent.append(main)
                 smoothed = self._smooth(list(self._recent))
                 enlarged = smoothed.enlarge(self.enlarge_coef, square=self.square)
-                self._unclipped = enlarged
-                self._box = enlarged.clip(self.width, self.height)
+                if not self.glide:
+                    self._set_box(enlarged)
+                else:
+                    self._glide_towards(enlarged)
+        if self.glide and self._glide_to is not None:
+            self._glide_one_frame()
         return self._box, self._found
+
+    def _set_box(self, unclipped: Box) -> None:
+        self._unclipped = unclipped
+        self._box = unclipped.clip(self.width, self.height)
+
+    def _glide_towards(self, target: Box) -> None:
+        current = self._unclipped
+        if current is None or _far_apart(current, target):
+            self._glide_from = target
+        else:
+            self._glide_from = current
+        self._glide_to, self._glide_step = target, 0
+
+    def _glide_one_frame(self) -> None:
+        start, target = self._glide_from, self._glide_to
+        assert start is not None and target is not None
+        self._glide_step = min(self._glide_step + 1, self.every_k_frames)
+        a = self._glide_step / self.every_k_frames
+        self._set_box(
+            Box(
+                start.x + a * (target.x - start.x),
+                start.y + a * (target.y - start.y),
+                start.w + a * (target.w - start.w),
+                start.h + a * (target.h - start.h),
+            )
+        )
+
+
+def _far_apart(a: Box, b: Box) -> bool:
+    """True when ``b`` is too far from ``a`` to glide to (:data:`GLIDE_JUMP_FRACTION`)."""
+    (ax, ay), (bx, by) = a.center, b.center
+    limit = GLIDE_JUMP_FRACTION
+    return (
+        abs(bx - ax) > limit * a.w
+        or abs(by - ay) > limit * a.h
+        or abs(np.log(b.w / a.w)) > limit
+        or abs(np.log(b.h / a.h)) > limit
+    )

@@ -166,10 +166,16 @@ class FacePolicy:
     it (what a Big frame cut at another framing scales, :mod:`bigsmall.video.reframe`)."""
 
     def __init__(
-        self, detector: FaceDetector, every_k_frames: int, enlarge_coef: float, square: bool
+        self,
+        detector: FaceDetector,
+        every_k_frames: int,
+        enlarge_coef: float,
+        square: bool,
+        glide_box: bool = False,
     ) -> None:
         self.detector, self.every_k_frames = detector, every_k_frames
         self.enlarge_coef, self.square = enlarge_coef, square
+        self.glide_box = glide_box
         self.tracker: FaceTracker | None = None
 
     @property
@@ -180,7 +186,12 @@ class FacePolicy:
         tracker = self.tracker
         if tracker is None:
             tracker = self.tracker = FaceTracker(
-                view.width, view.height, self.every_k_frames, self.enlarge_coef, self.square
+                view.width,
+                view.height,
+                self.every_k_frames,
+                self.enlarge_coef,
+                self.square,
+                glide=self.glide_box,
             )
         # Until a face is first found, look on every frame.
         if tracker.box is None or tracker.wants_detection():
@@ -195,11 +206,11 @@ class FacePolicy:
 
 
 def framing_policy(
-    detector: FaceDetector, every_k_frames: int, framing: Framing
+    detector: FaceDetector, every_k_frames: int, framing: Framing, glide_box: bool = False
 ) -> Callable[[FrameView], tuple[Box | None, bool]]:
     """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
     leave the frame (see :func:`padded_crop`)."""
-    track = FacePolicy(detector, every_k_frames, 1.0, False)
+    track = FacePolicy(detector, every_k_frames, 1.0, False, glide_box)
 
     def policy(view: FrameView) -> tuple[Box | None, bool]:
         box, found = track(view)
@@ -248,13 +259,15 @@ def crop_policy(
     every_k_frames: int,
     enlarge_coef: float,
     square: bool = False,
+    glide_box: bool = False,
 ) -> Callable[[FrameView], tuple[Box | None, bool]]:
     """A per-frame ``view → (crop box or None, face found)`` function for ``crop`` (one of
-    :data:`CROP_MODES`); detecting modes keep their tracking state inside."""
+    :data:`CROP_MODES`); detecting modes keep their tracking state inside
+    (``glide_box``: see :class:`bigsmall.video.boxes.FaceTracker`)."""
     if crop == "face":
-        return FacePolicy(detector, every_k_frames, enlarge_coef, square)
+        return FacePolicy(detector, every_k_frames, enlarge_coef, square, glide_box)
     if crop == "bp4d_framing":
-        return framing_policy(detector, every_k_frames, BP4D_FRAMING)
+        return framing_policy(detector, every_k_frames, BP4D_FRAMING, glide_box)
     if crop == "bp4d":
         return bp4d_policy
     if crop == "full":

@@ -67,6 +67,9 @@ from bigsmall.video.sinks import BigFrameSink, FileBigSink, MemoryBigSink, relea
 SMALL_SIZE_HW: tuple[int, int] = (9, 9)
 #: Frames re-detected every this many frames by default (1 s at 30 fps).
 DEFAULT_EVERY_K_FRAMES: int = 30
+#: The face box glides between detections by default (``predict``, ``live``); dataset
+#: preprocessing holds it, as the reference does (:class:`bigsmall.video.boxes.FaceTracker`).
+DEFAULT_GLIDE_BOX: bool = True
 #: Clips whose Big frames exceed this many bytes go to a temporary file, not RAM.
 DEFAULT_MEMORY_SINK_MAX_BYTES: int = 64 * 2**20
 _MIN_FRAMES: int = 2
@@ -273,6 +276,7 @@ def build_bigsmall_inputs(
     crop: str = "face",
     detector: FaceDetector | None = None,
     every_k_frames: int = DEFAULT_EVERY_K_FRAMES,
+    glide_box: bool = DEFAULT_GLIDE_BOX,
     enlarge_coef: float = DEFAULT_ENLARGE_COEF,
     square: bool = False,
     size_hw: tuple[int, int] = BIG_SIZE_HW,
@@ -295,6 +299,9 @@ def build_bigsmall_inputs(
         (then ``fps`` is required).
     crop: one of :data:`CROP_MODES`. ``face`` detects every ``every_k_frames`` frames (every
         frame until the first face), keeps the largest face, enlarges it by ``enlarge_coef``;
+        with ``glide_box`` the box moves to each new detection over the frames until the next
+        (no steps in the crop's path; :class:`bigsmall.video.boxes.FaceTracker`), else it is
+        held between detections (the reference's box);
         frames before the first face use the whole frame and have ``face_found`` False.
         ``bp4d_framing`` tracks the face the same way and crops it as
         :data:`bigsmall.video.framing.BP4D_FRAMING` (the framing the authors' BP4D+ weights
@@ -347,7 +354,12 @@ def build_bigsmall_inputs(
         use_file = isinstance(sink, FileBigSink)
 
     policy = crop_policy(
-        crop, detector or create_detector(DEFAULT_DETECTOR), every_k_frames, enlarge_coef, square
+        crop,
+        detector or create_detector(DEFAULT_DETECTOR),
+        every_k_frames,
+        enlarge_coef,
+        square,
+        glide_box,
     )
     acc = _Accumulator(size_hw, small_hw, batch_size, sink)
     boxes = array("d")  # flat (T * 4,) [x, y, w, h]

@@ -20,6 +20,7 @@ from bigsmall.video import (
     uint8_to_unit_float,
 )
 from bigsmall.video.inputs import read_stored_frames
+from bigsmall.video.io import FrameBatch
 
 PULSE_HZ = 1.5  # the pulse_video fixture's
 
@@ -237,3 +238,35 @@ def test_tight_turned_face_found_by_the_cnn_fallback(
     assert inputs.face_found.all()
     _x, _y, w, h = inputs.boxes[0]  # 1.5x the face box, clipped to the frame: most of it
     assert w > 0.9 * tight.shape[1] and h > 0.9 * tight.shape[0]
+
+
+class _SlidingFace:
+    """A detector whose face moves 30 px to the right at each call (a face sliding across)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        self.calls += 1
+        return [Box(20.0 + 30.0 * self.calls, 60.0, 80.0, 80.0)]
+
+
+def test_the_product_box_glides_between_detections_the_datasets_box_is_held() -> None:
+    """``build_bigsmall_inputs`` (what ``predict`` calls) moves the crop a little every frame
+    towards each new detection; dataset preprocessing (``glide_box=False``) holds it and jumps."""
+    frames = np.full((90, 240, 480, 3), 128, np.uint8)
+    batch = FrameBatch(frames, np.arange(90) / 30.0, 0)
+    held_box = {"glide_box": False}  # the default (what predict gets) glides
+    boxes = {
+        glide: build_bigsmall_inputs(
+            [batch], fps=30.0, detector=_SlidingFace(), **({} if glide else held_box)
+        ).boxes
+        for glide in (True, False)
+    }
+    held, glided = np.diff(boxes[False][:, 0]), np.diff(boxes[True][:, 0])
+    # held: two jumps of 15 px (the tracker's median of recent detections moves 15 per call)
+    assert np.count_nonzero(held) == 2 and np.abs(held).max() == pytest.approx(15.0)
+    # gliding: the same moves spread over the 30 frames after each detection
+    assert np.count_nonzero(glided) >= 55 and np.abs(glided).max() == pytest.approx(0.5)
+    # ... arriving, 29 frames after the last detection, where the held box jumped
+    np.testing.assert_allclose(boxes[True][-1], boxes[False][-1])

@@ -124,6 +124,8 @@ class FaceTracker:
     after a miss (the last box is held for cropping meanwhile). Frames before the first
     detection have no box: :meth:`update` returns ``None`` (the input builder then uses the
     whole frame, as the reference does when it finds no face, and searches every frame).
+    ``glide``: between detections the box moves to the latest one over ``every_k_frames``
+    frames instead of being held (see the module's docstring).
     """
 
     def __init__(

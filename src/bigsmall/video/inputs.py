@@ -348,10 +348,11 @@ def build_bigsmall_inputs(
         # Unknown length (a plain iterable, or no frame count) goes to a file to be safe.
         auto_file = expected == 0 or expected * frame_bytes > DEFAULT_MEMORY_SINK_MAX_BYTES
         use_file = big_sink == "file" or (big_sink == "auto" and auto_file)
-        sink: BigFrameSink = FileBigSink() if use_file else MemoryBigSink()
+        new_sink: type[BigFrameSink] = FileBigSink if use_file else MemoryBigSink
+        sink: BigFrameSink = new_sink()
     else:
         sink = big_sink
-        use_file = isinstance(sink, FileBigSink)
+        new_sink = FileBigSink if isinstance(sink, FileBigSink) else MemoryBigSink
 
     policy = crop_policy(
         crop,
@@ -394,8 +395,7 @@ def build_bigsmall_inputs(
         if not align_side:
             raise ValueError("align_side is required with align")
         # the aligned frames go where the Big frames go (a file for long clips)
-        aligned_sink = FileBigSink() if use_file else MemoryBigSink()
-        aligned_builder = AlignedBigBuilder(align_side, align_stride, sink=aligned_sink)
+        aligned_builder = AlignedBigBuilder(align_side, align_stride, sink=new_sink())
 
     def aligned_face(view: FrameView, box: Box, face: bool, crop_rgb: np.ndarray) -> Any:
         if not face:

@@ -120,6 +120,12 @@ def test_photos_give_their_aus(
     assert set(summary["au_occurrence"].values()) <= {0.0, 1.0}
     assert summary["signal_quality"]["pulse_quality"] == "still image"
     assert any("still image" in w.lower() for w in summary["warnings"])
+    # one photo, one frame: no frame rate or length invented for it, no waveform values
+    assert (summary["frames"], summary["fps"], summary["duration_sec"]) == (1, None, None)
+    signals = pd.read_csv(out / "signals.csv")
+    assert len(signals) == 1 and signals[["ppg", "resp"]].isna().all().all()
+    assert signals["AU12"].between(0, 1).all() and signals["face_found"].eq(1).all()
+    assert "action units only" in (out / "report.html").read_text()
     many = tmp_path / "many"
     code, stdout, err = _run(["predict", str(photos), "--out", str(many), "--no-report"], capsys)
     assert code == 0, err

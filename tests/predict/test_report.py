@@ -1,4 +1,5 @@
-"""The report figure: a legend per panel with two curves, AU names, missing faces as missing."""
+"""The report figure: a legend per panel with two curves, AU names, missing faces as missing;
+a photo's AU bars."""
 
 from __future__ import annotations
 
@@ -58,3 +59,18 @@ def test_summary_rows_are_readable() -> None:
     rows = _rows(_result(np.ones(90, bool)).summary())
     assert "{" not in rows and "AU12</td><td>lip corner puller</td><td>0%" in rows
     assert "pulse snr db</td><td>4.0 dB" in rows and "breathing rate (/min)" in rows
+
+
+def test_still_image_figure_is_its_au_bars() -> None:
+    """A photo's report shows one bar per AU at its probability (named), not empty time axes."""
+    import dataclasses
+
+    row = _result(np.ones(1, bool))
+    frames = row.frames.assign(**{au: 0.1 * i / len(AU_NAMES) for i, au in enumerate(AU_NAMES)})
+    photo = dataclasses.replace(row, fps=None, duration_sec=None, frame_count=1, frames=frames)
+    fig = make_figure(photo)
+    (ax,) = fig.axes
+    widths = [bar.get_width() for bar in ax.patches]
+    assert np.allclose(widths, frames[list(AU_NAMES)].to_numpy()[0])
+    assert "AU12 lip corner puller" in [t.get_text() for t in ax.get_yticklabels()]
+    assert "still image" in fig._suptitle.get_text()

@@ -27,7 +27,8 @@ from bigsmall.constants import AU_NAMES
 from bigsmall.errors import ConfigError
 from bigsmall.predict import analysis
 from bigsmall.predict.motion import POSE_COLUMNS, RISE, HeadPoseTracker
-from bigsmall.predict.predictor import AU_PRESENT_PROBABILITY, MODEL_METHOD, PULSE_SIGN
+from bigsmall.predict.predictor import MODEL_METHOD, PULSE_SIGN
+from bigsmall.predict.result import AU_PRESENT_PROBABILITY
 from bigsmall.predict.runner import WindowFn
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.aligned_big import Aligner, BigCutter, align_region

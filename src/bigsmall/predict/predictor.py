@@ -39,7 +39,12 @@ from bigsmall.errors import (
 )
 from bigsmall.predict import analysis
 from bigsmall.predict.motion import RISE, HeadPoseTrace
-from bigsmall.predict.result import FRAME_COLUMNS, RATE_COLUMNS, PredictionResult
+from bigsmall.predict.result import (
+    AU_PRESENT_PROBABILITY,
+    FRAME_COLUMNS,
+    RATE_COLUMNS,
+    PredictionResult,
+)
 from bigsmall.predict.runner import (
     BACKENDS,
     CHUNK_WINDOWS,
@@ -110,8 +115,6 @@ STILL_IMAGE: str = "still image"
 STILL_NOTE: str = (
     "A still image: its AUs only; a heart or breathing rate needs a video (at least 5 s and 20 s)."
 )
-#: An AU counts as present on a frame when its probability reaches this.
-AU_PRESENT_PROBABILITY: float = 0.5
 #: Videos at least this many frames long get a progress bar (when progress is on).
 PROGRESS_MIN_FRAMES: int = 1800
 #: Sign that turns each classic method's output into a PPG-like wave (more blood = up): CHROM
@@ -581,6 +584,8 @@ class Predictor:
         if hrv_note:
             warn.append(hrv_note)
         frames = self._frames_table(inputs, ppg, resp, waves.au, valid, beats)
+        if still:  # the photo's one row (its static clip's frames read alike); no waves
+            frames = frames.iloc[:1].assign(ppg=np.nan, resp=np.nan)
         au_occurrence = None
         if waves.au is not None and valid.any():
             present = waves.au[valid] >= AU_PRESENT_PROBABILITY
@@ -604,9 +609,9 @@ class Predictor:
             breathing_rate_bpm=_round(br.rate_bpm),
             au_occurrence=au_occurrence,
             face_found_fraction=round(found, 4),
-            fps=round(fs, 3),
-            duration_sec=round(total / fs, 3),
-            frame_count=total,
+            fps=None if still else round(fs, 3),
+            duration_sec=None if still else round(total / fs, 3),
+            frame_count=1 if still else total,
             signal_quality=quality,
             warnings=warn,
             model=model_info(

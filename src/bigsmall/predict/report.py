@@ -1,7 +1,8 @@
 """``report.png`` and a self-contained ``report.html`` (figures embedded as base64 PNG).
 
 Four panels: the pulse waveform, the breathing waveform, heart and breathing rates over time,
-and the AU timeline (probability per frame as an image), plus a summary. Matplotlib is imported
+and the AU timeline (probability per frame as an image), plus a summary; a still image's report
+has one panel, its AU probabilities as bars. Matplotlib is imported
 only here (Agg backend, no display); the HTML loads nothing from the network.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bigsmall.constants import AU_FULL_NAMES, AU_NAMES
-from bigsmall.predict.result import PredictionResult
+from bigsmall.predict.result import AU_PRESENT_PROBABILITY, PredictionResult
 
 #: Longest waveform plotted (points); longer ones are decimated by striding.
 MAX_PLOT_POINTS: int = 20_000
@@ -39,19 +40,47 @@ def _fmt(value: object, unit: str = "") -> str:
 
 
 def _title(result: PredictionResult) -> str:
+    if result.still_image:
+        return f"{Path(result.source).name}: still image, action units only ({result.method})"
     return (
         f"{Path(result.source).name}: heart rate {_fmt(result.heart_rate_bpm, ' bpm')}, "
         f"breathing {_fmt(result.breathing_rate_bpm, ' /min')} ({result.method})"
     )
 
 
+def _still_figure(result: PredictionResult) -> object:
+    """A photo's AU probabilities as named horizontal bars, the presence threshold marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(FIGURE_SIZE_IN[0], 5.0), dpi=FIGURE_DPI, layout="constrained")
+    ax = fig.subplots()
+    probs = result.frames[list(AU_NAMES)].to_numpy(np.float64)[0]
+    labels = [f"{au} {AU_FULL_NAMES[au]}" for au in AU_NAMES]
+    if np.isfinite(probs).any():
+        ax.barh(range(len(AU_NAMES)), np.nan_to_num(probs), color="tab:green", label="probability")
+        ax.axvline(AU_PRESENT_PROBABILITY, color="grey", ls="--", lw=1, label="present from here")
+        ax.legend(loc="lower right", fontsize=8)
+    else:
+        note = "no face found" if result.au_occurrence is None else "no AUs"
+        ax.text(0.5, len(AU_NAMES) / 2, note, ha="center")
+    ax.set_yticks(range(len(AU_NAMES)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("probability")
+    ax.set_title("Action units of the photo")
+    fig.suptitle(_title(result))
+    return fig
+
+
 def make_figure(result: PredictionResult) -> object:
-    """A matplotlib Figure with the four panels."""
+    """A matplotlib Figure with the four panels (a still image's: its AU bars)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
+    if result.still_image:
+        return _still_figure(result)
     fig = Figure(figsize=FIGURE_SIZE_IN, dpi=FIGURE_DPI, layout="constrained")
     axes = fig.subplots(4, 1)
     frames = result.frames
@@ -189,6 +218,7 @@ def render_html(result: PredictionResult, png: bytes) -> str:
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in summary["warnings"]) or "<li>none</li>"
     data = base64.b64encode(png).decode("ascii")
     title = html.escape(_title(result))
+    alt = "AU probabilities" if result.still_image else "waveforms, rates and AU timeline"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
@@ -202,7 +232,7 @@ img{{max-width:100%}}</style></head>
 <h2>Warnings</h2><ul id="warnings">{warnings}</ul>
 <h2>Summary</h2><table id="summary">{_rows(summary)}</table>
 <h2>Signals</h2>
-<img id="figure" alt="waveforms, rates and AU timeline" src="data:image/png;base64,{data}">
+<img id="figure" alt="{alt}" src="data:image/png;base64,{data}">
 <p>Made by bigsmall {html.escape(str(result.model.get("version", "")))}; per-frame values are in
 signals.csv, rates over time in rates.csv.</p>
 </body></html>

@@ -31,6 +31,8 @@ RATE_COLUMNS: tuple[str, ...] = (
     "breathing_rate_bpm",
     "breathing_snr_db",
 )
+#: An AU counts as present on a frame when its probability reaches this.
+AU_PRESENT_PROBABILITY: float = 0.5
 #: Keys of ``summary.json``, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
     "video",
@@ -77,8 +79,8 @@ class PredictionResult:
         au_occurrence: fraction of frames with a face where each AU's probability is ≥ 0.5,
             by AU name (``None`` for methods without AUs).
         face_found_fraction: fraction of frames where a face was found.
-        fps, duration_sec: frame rate and length of the video.
-        frame_count: number of frames (``frames`` in ``summary.json``).
+        fps, duration_sec: frame rate and length of the video (``None`` for a still image).
+        frame_count: number of frames (``frames`` in ``summary.json``; 1 for a still image).
         signal_quality: SNR (dB) and label of the pulse and of the breathing, the thresholds,
             and which signal the breathing rate comes from.
         warnings: plain sentences about anything that limits the results.
@@ -93,8 +95,8 @@ class PredictionResult:
     breathing_rate_bpm: float | None
     au_occurrence: dict[str, float] | None
     face_found_fraction: float
-    fps: float
-    duration_sec: float
+    fps: float | None
+    duration_sec: float | None
     frame_count: int
     signal_quality: dict[str, Any]
     warnings: list[str]
@@ -104,6 +106,11 @@ class PredictionResult:
     rates: pd.DataFrame = field(repr=False)
     source: str = "array"
     hrv: dict[str, float] | None = None
+
+    @property
+    def still_image(self) -> bool:
+        """True for a photo's result (no frame rate: AUs only)."""
+        return self.fps is None
 
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` dict (keys :data:`SUMMARY_KEYS`, JSON-safe values)."""

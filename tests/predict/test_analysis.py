@@ -274,3 +274,58 @@ def test_noise_with_the_head_motion_regressed_out_rarely_passes() -> None:
         assert not np.allclose(cleaned[0], waves[0])
         passed += analysis.estimate(cleaned, fs, "heart").reliable
     assert passed / draws <= 0.03
+
+
+HEIGHT_PX = 300.0  # a crop 300 px high (a face 200 px high)
+
+
+def _swaying_head(seed: int) -> tuple[np.ndarray, float]:
+    """(T, 3) pose (rise px, roll rad, log scale) of an animated photo: breathing 1.5 px at a
+    random 15–27 /min, a ±2° roll at 0.2 Hz about a pivot 100 px beside the face's centre and a
+    ±3 % scale at 0.12 Hz about one 60 px above it (7.2 /min), tracker noise; and the rate."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(900) / FS
+    rate = rng.uniform(15.0, 27.0)
+    roll = np.deg2rad(2.0) * np.sin(2 * np.pi * 0.2 * t + rng.uniform(0, 6))
+    log_scale = np.log1p(0.03 * np.sin(2 * np.pi * 0.12 * t + rng.uniform(0, 6)))
+    rise = 1.5 * np.sin(2 * np.pi * rate / 60 * t) + 100.0 * roll + 60.0 * log_scale
+    noisy = rise + 0.1 * rng.standard_normal(t.size)
+    return np.stack([noisy, roll, log_scale], axis=1), rate
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_swaying_heads_breathing_is_read_once_its_roll_and_scale_are_regressed_out(
+    seed: int,
+) -> None:
+    pose, rate = _swaying_head(seed)
+
+    def read(rise: np.ndarray) -> float:
+        wave = analysis.prepare(rise, FS, "breathing", False)
+        return analysis.estimate(wave, FS, "breathing").rate_bpm
+
+    assert not abs(read(pose[:, 0]) - rate) < 2.0  # the sway wins (or nothing passes)
+    assert read(analysis.rise_without_sway(pose, 0, FS, HEIGHT_PX)) == pytest.approx(rate, abs=1.0)
+
+
+def test_a_head_that_does_not_roll_or_scale_keeps_its_rise() -> None:
+    pose, _ = _swaying_head(0)
+    still = pose.copy()
+    still[:, 1:] = 0.0
+    np.testing.assert_array_equal(analysis.rise_without_sway(still, 0, FS, HEIGHT_PX), pose[:, 0])
+    short = analysis.rise_without_sway(pose[:5], 0, FS, HEIGHT_PX)
+    np.testing.assert_array_equal(short, pose[:5, 0])
+    # without a face (no height) nothing is measured against: the rise as it is
+    np.testing.assert_array_equal(analysis.rise_without_sway(pose, 0, FS, 0.0), pose[:, 0])
+
+
+def test_a_pivot_too_far_to_be_a_heads_is_not_regressed_out() -> None:
+    """A breathing rise and a scale that barely moves but follows the breathing (its fit
+    reads a pivot 40 crop heights away): the scale is left out, the breathing kept; the roll,
+    a real sway about a pivot 100 px away, is still removed."""
+    pose, rate = _swaying_head(1)
+    t = np.arange(pose.shape[0]) / FS
+    breath = np.sin(2 * np.pi * rate / 60 * t)
+    pose[:, 0] = 1.5 * breath + 100.0 * pose[:, 1]
+    pose[:, 2] = 1.5 * breath / (40.0 * HEIGHT_PX)
+    cleaned = analysis.rise_without_sway(pose, 0, FS, HEIGHT_PX)
+    np.testing.assert_allclose(cleaned - cleaned.mean(), 1.5 * (breath - breath.mean()), atol=0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bigsmall.signal import SignalError, heart_rate, regress_out
+from bigsmall.signal import SignalError, coupling, heart_rate, regress_out
 
 FS = 30.0
 BAND = (0.75, 2.5)
@@ -74,3 +74,25 @@ def test_several_signals_are_each_fitted_on_their_own() -> None:
     np.testing.assert_allclose(both[:, 1], regress_out(second, motion, FS, BAND), atol=1e-10)
     with pytest.raises(SignalError, match="finite"):
         regress_out(np.full(300, np.nan), motion[:300], FS, BAND)
+
+
+@pytest.mark.parametrize("drift_px", [40.0, 200.0])
+def test_a_coupling_is_measured_in_band_whatever_the_drift(drift_px: float) -> None:
+    """A head's rise: breathing, a sway coupled to its roll 2 px per unit, and a slow drift
+    (settling over 30 s). Measured in the band the coupling reads 2 at either drift; a plain
+    least-squares fit of the raw rise is steered by the drift's leak, the more the larger."""
+    rng = np.random.default_rng(3)
+    band = (0.08, 0.5)
+    t = np.arange(900) / FS
+    breathing = np.sin(2 * np.pi * 0.3 * t)
+    roll = np.sin(2 * np.pi * 0.2 * t + 0.5) + 0.2 * rng.standard_normal(t.size)
+    drift = drift_px * (t / t[-1]) ** 2 + 10.0 * np.sin(2 * np.pi * 0.02 * t)
+    rise = breathing + 2.0 * roll + drift
+    (measured,) = coupling(rise, roll, FS, band)
+    assert measured == pytest.approx(2.0, abs=0.1)
+    raw = np.linalg.lstsq(np.stack([roll, np.ones_like(t)], 1), rise, rcond=None)[0][0]
+    assert abs(raw - 2.0) > {40.0: 0.3, 200.0: 1.5}[drift_px]
+    # a reference that does not move gets 0; lengths must match
+    assert coupling(rise, np.stack([roll, np.ones_like(t)], 1), FS, band)[1] == 0.0
+    with pytest.raises(SignalError, match="same T"):
+        coupling(rise, roll[:-1], FS, band)

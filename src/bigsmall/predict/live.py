@@ -338,8 +338,7 @@ class LiveEstimator:
             pose = self._pose_of(min(w.shape[0] for w in waves))
             if pose is not None:
                 waves = [w[-pose.shape[0] :] for w in waves]
-                height = float(np.nanmedian(self.heights)) if any(self.found) else 0.0
-                waves = analysis.without_head_motion(waves, pose, RISE, height, self.fps)
+                waves = analysis.without_head_motion(waves, pose, RISE, self._height(), self.fps)
         est = analysis.estimate(waves, self.fps, kind, lead)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
@@ -350,6 +349,10 @@ class LiveEstimator:
         lag = len(self.pending_big) if self.runner is not None else 0
         pose = self._poses()[: len(self.pose) - lag]
         return pose[-frames:] if frames > 2 and pose.shape[0] >= frames else None
+
+    def _height(self) -> float:
+        """The crop box's median height (px) over the frames kept; 0 without a face."""
+        return float(np.nanmedian(self.heights)) if any(self.found) else 0.0
 
     def _poses(self) -> np.ndarray:
         """(T, 3) the head's pose over the frames kept (:data:`POSE_COLUMNS`)."""
@@ -397,7 +400,8 @@ class LiveEstimator:
         """The raw breathing estimates (the respiration head and/or the head's motion) and
         which of them is read alone first (:func:`analysis.estimate`'s ``lead``): the motion,
         when fused."""
-        motion = (self._poses()[:, RISE], False)
+        rise = analysis.rise_without_sway(self._poses(), RISE, self.fps, self._height())
+        motion = (rise, False)
         if self.breathing in ("model", "fused") and self.resp:
             head = (np.asarray(self.resp, np.float64), True)
             if self.breathing == "fused":  # the latest stretch both cover (the head lags)

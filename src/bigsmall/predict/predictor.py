@@ -184,6 +184,13 @@ def _batches(frames: np.ndarray, fps: float) -> Iterator[FrameBatch]:
         yield FrameBatch(np.ascontiguousarray(part), times, start)
 
 
+def _crop_height(inputs: BigSmallInputs) -> float:
+    """The crop box's median height (px) over the frames with a face (0 without one): how far
+    the head's motion is measured against."""
+    valid = np.asarray(inputs.face_found, bool)
+    return float(np.median(inputs.boxes[valid, 3])) if valid.any() else 0.0
+
+
 def is_image_file(source: object) -> bool:
     """True for a path (not a folder) whose suffix is a still image's (.jpg, .png, ...)."""
     if not isinstance(source, str | Path):
@@ -434,13 +441,14 @@ class Predictor:
             pulse_dn = False
         breathing_support = []
         breathing_lead = None
+        rise = analysis.rise_without_sway(traces["motion"], RISE, fs, _crop_height(inputs))
         if self.breathing != "motion" and resp_model is not None:
             breathing, breathing_dn = resp_model, True
             if self.breathing == "fused":  # head motion leads: see analysis.estimate
-                breathing_support.append((traces["motion"][:, RISE], False))
+                breathing_support.append((rise, False))
                 breathing_lead = 1
         else:
-            breathing, breathing_dn = traces["motion"][:, RISE], False
+            breathing, breathing_dn = rise, False
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
@@ -522,8 +530,7 @@ class Predictor:
         valid = np.asarray(inputs.face_found, bool)
         found = float(valid.mean())
         start, stop = analysis.longest_run(valid)
-        # the crop's height (px): how far the head's motion is measured against
-        height = float(np.median(inputs.boxes[valid, 3])) if valid.any() else 0.0
+        height = _crop_height(inputs)
         warn = list(notes)
         if found < 1.0:
             warn.append(

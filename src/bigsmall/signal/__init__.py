@@ -6,7 +6,7 @@ pairs in Hz, rates are per minute. Classic rPPG methods live in :mod:`bigsmall.s
 
 from __future__ import annotations
 
-from bigsmall.signal.artifacts import regress_out
+from bigsmall.signal.artifacts import coupling, regress_out
 from bigsmall.signal.detrend import (
     DEFAULT_LAMBDA,
     detrend_smoothness_prior,
@@ -48,6 +48,7 @@ __all__ = [
     "SignalError",
     "bandpass",
     "breathing_rate",
+    "coupling",
     "detrend_smoothness_prior",
     "detrend_smoothness_prior_dense",
     "diff_normalize",

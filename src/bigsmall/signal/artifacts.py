@@ -14,6 +14,11 @@ movement's effect on the image may follow its position or its velocity, a quarte
 It removes whatever the references explain, a pulse too if they carry one: a reference that
 moves with the heartbeat (a still head's ballistocardiac motion) would cancel the pulse itself,
 so callers use it only where the motion is far larger than that.
+
+:func:`coupling` measures a coupling that holds at every frequency (a geometric one: a head
+that rolls about a pivot beside the face's centre moves that centre up and down in proportion
+to the angle, by the pivot's distance) in one band, where both signals are band-passed alike;
+the caller subtracts the references themselves, unfiltered, times it.
 """
 
 from __future__ import annotations
@@ -62,3 +67,27 @@ def regress_out(
     design = passed[:, scale > 0.0] / scale[scale > 0.0]
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     return y - design @ coef
+
+
+def coupling(
+    x: np.ndarray, references: np.ndarray, fs: float, band_hz: tuple[float, float]
+) -> np.ndarray:
+    """(K,) least-squares coefficients of ``x`` (T,) on ``references`` (T, K) (or (T,)), both
+    centred and band-passed to ``band_hz`` (zero-phase Butterworth of
+    :data:`REFERENCE_FILTER_ORDER`), in units of ``x`` per unit of each reference: x's slow
+    drift, often far larger than its in-band part, does not steer them. Non-finite samples
+    count as zero; a reference without variation in the band gets 0."""
+    y = np.nan_to_num(as_float_array(x, min_len=3).astype(np.float64))
+    refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
+    refs = refs.reshape(refs.shape[0], -1)
+    if y.ndim != 1 or refs.shape[0] != y.shape[0]:
+        raise SignalError(
+            f"x must be (T,) and references (T, K) of the same T; got {y.shape}, {refs.shape}"
+        )
+    passed = bandpass(refs - refs.mean(axis=0), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+    target = bandpass(y - y.mean(), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+    coef = np.zeros(refs.shape[1])
+    used = passed.std(axis=0) > 0.0
+    if used.any():
+        coef[used] = np.linalg.lstsq(passed[:, used], target, rcond=None)[0]
+    return coef

@@ -254,7 +254,8 @@ class _SlidingFace:
 def test_the_product_box_glides_between_detections_the_datasets_box_is_held() -> None:
     """``build_bigsmall_inputs`` (what ``predict`` calls) moves the crop a little every frame
     towards each new detection; dataset preprocessing (``glide_box=False``) holds it and jumps."""
-    frames = np.full((90, 240, 480, 3), 128, np.uint8)
+    rng = np.random.default_rng(0)  # a picture that changes (a still one keeps its box: below)
+    frames = rng.integers(0, 256, (90, 240, 480, 3), dtype=np.uint8)
     batch = FrameBatch(frames, np.arange(90) / 30.0, 0)
     held_box = {"glide_box": False}  # the default (what predict gets) glides
     boxes = {
@@ -270,3 +271,33 @@ def test_the_product_box_glides_between_detections_the_datasets_box_is_held() ->
     assert np.count_nonzero(glided) >= 55 and np.abs(glided).max() == pytest.approx(0.5)
     # ... arriving, 29 frames after the last detection, where the held box jumped
     np.testing.assert_allclose(boxes[True][-1], boxes[False][-1])
+
+
+class _JitteringFace:
+    """A detector whose box scatters by a few pixels from call to call (as on a still face),
+    now and then jumping to a wrong place (as on a photo the face fills)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.rng = np.random.default_rng(1)
+
+    def detect(self, rgb: np.ndarray) -> list[Box]:
+        self.calls += 1
+        if self.calls % 4 == 0:
+            return [Box(300.0, 100.0, 70.0, 70.0)]
+        dx, dy, dw = self.rng.uniform(-3.0, 3.0, 3)
+        return [Box(100.0 + dx, 60.0 + dy, 80.0 + dw, 80.0 + dw)]
+
+
+def test_a_still_pictures_box_stays_put_whatever_the_detector_says() -> None:
+    """A still picture (camera noise only): after the first detection the product's box does
+    not move, however the detections scatter (followed, a tight photo's box moved once a second
+    and was read as a pulse); the datasets' reference box still follows every detection."""
+    rng = np.random.default_rng(2)
+    still = rng.integers(40, 216, (240, 480, 3)).astype(np.float64)
+    frames = np.clip(still + rng.normal(0.0, 1.0, (300, 240, 480, 3)), 0, 255).astype(np.uint8)
+    batch = FrameBatch(frames, np.arange(300) / 30.0, 0)
+    product = build_bigsmall_inputs([batch], fps=30.0, detector=_JitteringFace())
+    assert np.ptp(product.boxes, axis=0).max() == 0.0 and product.face_found.all()
+    reference = build_bigsmall_inputs([batch], fps=30.0, detector=_JitteringFace(), glide_box=False)
+    assert np.ptp(reference.boxes, axis=0).max() > 1.0

@@ -177,9 +177,7 @@ def expand_inputs(items: list[str], fps: float | None = None) -> tuple[list[Path
 
 def _still_image_line(result: object) -> str | None:
     """What a still image gave (its AUs: it has no rates), or None for a video."""
-    from bigsmall.predict.predictor import STILL_IMAGE
-
-    if result.signal_quality["pulse_quality"] != STILL_IMAGE:
+    if not result.still_image:
         return None
     active = [au for au, v in (result.au_occurrence or {}).items() if v >= 0.5]
     shown = " ".join(active) if active else "none of the 12"

@@ -32,6 +32,17 @@ from bigsmall.signal.validation import SignalError, as_float_array
 REFERENCE_FILTER_ORDER: int = 2
 
 
+def _as_references(references: np.ndarray) -> np.ndarray:
+    """(T, K) float64 references (a (T,) one as K = 1), non-finite samples as zero."""
+    refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
+    return refs.reshape(refs.shape[0], -1)
+
+
+def _in_band(x: np.ndarray, fs: float, band_hz: tuple[float, float]) -> np.ndarray:
+    """``x`` (T,) or (T, K) centred and band-passed the references' way."""
+    return bandpass(x - x.mean(axis=0), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+
+
 def regress_out(
     x: np.ndarray,
     references: np.ndarray,
@@ -49,8 +60,7 @@ def regress_out(
     y = as_float_array(x, min_len=3)
     if y.ndim > 2 or not np.isfinite(y).all():
         raise SignalError(f"x must be finite, of shape (T,) or (T, C); got shape {y.shape}")
-    refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
-    refs = refs.reshape(refs.shape[0], -1)
+    refs = _as_references(references)
     if refs.shape[0] != y.shape[0]:
         raise SignalError(
             f"references have {refs.shape[0]} samples, the signal {y.shape[0]}: they must match"
@@ -58,7 +68,7 @@ def regress_out(
     varying = refs[:, np.any(refs != refs[:1], axis=0)]
     if varying.shape[1] == 0:
         return y.copy()
-    passed = bandpass(varying - varying.mean(axis=0), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+    passed = _in_band(varying, fs, band_hz)
     if with_derivatives:
         passed = np.concatenate([passed, np.gradient(passed, axis=0)], axis=1)
     scale = passed.std(axis=0)
@@ -78,14 +88,12 @@ def coupling(
     drift, often far larger than its in-band part, does not steer them. Non-finite samples
     count as zero; a reference without variation in the band gets 0."""
     y = np.nan_to_num(as_float_array(x, min_len=3).astype(np.float64))
-    refs = np.nan_to_num(as_float_array(references, "references", min_len=3).astype(np.float64))
-    refs = refs.reshape(refs.shape[0], -1)
+    refs = _as_references(references)
     if y.ndim != 1 or refs.shape[0] != y.shape[0]:
         raise SignalError(
             f"x must be (T,) and references (T, K) of the same T; got {y.shape}, {refs.shape}"
         )
-    passed = bandpass(refs - refs.mean(axis=0), fs, band_hz, order=REFERENCE_FILTER_ORDER)
-    target = bandpass(y - y.mean(), fs, band_hz, order=REFERENCE_FILTER_ORDER)
+    passed, target = _in_band(refs, fs, band_hz), _in_band(y, fs, band_hz)
     coef = np.zeros(refs.shape[1])
     used = passed.std(axis=0) > 0.0
     if used.any():

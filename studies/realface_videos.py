@@ -7,7 +7,9 @@ as H.264. The set mirrors the held-out check of the default weights: 30 s per vi
 0.2–0.4 % skin modulation at 48–142 bpm, breathing 6–28 /min of 1.5–3 px, crf 16–28.
 
 - Skin: pixels whose chrominance is skin-like (YCrCb box of Chai & Ngan, IEEE TCSVT 1999)
-  inside an ellipse around the Haar face box, re-found every few frames.
+  inside an ellipse around the face box, re-found every few frames (the Haar cascade, the MMOD
+  CNN where the cascade finds none: tight photos). A video on whose first frames no face is
+  found is refused, never written with a pulse it does not carry.
 - Pulse: each skin pixel is darkened by ``a · s_c · p(t)`` with ``p`` a unit-peak PPG shape
   (the project's real-PPG shapes), ``a`` the green-channel modulation and ``s_c`` the blood
   colour signature of de Haan & van Leest (Physiol. Meas. 2014) relative to green.
@@ -33,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from bigsmall.data.synthetic.waveforms import breathing_waveform, pulse_waveform
-from bigsmall.video.face import detect_largest_face
+from bigsmall.video.face import HaarCascadeDetector, detect_largest_face
+from bigsmall.video.face_cnn import MmodFaceDetector
 from bigsmall.video.io import read_all, read_image
 from bigsmall.video.writer import VideoWriter
 
@@ -81,6 +84,18 @@ def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480,
     return out
 
 
+def find_face(frame: np.ndarray, cnn: list):
+    """The largest face: the cascade's, else the CNN's (built on first use, kept in ``cnn``)."""
+    found = detect_largest_face(frame, HAAR)
+    if found is None:
+        cnn[:] = cnn or [MmodFaceDetector()]
+        found = detect_largest_face(frame, cnn[0])
+    return found
+
+
+HAAR = HaarCascadeDetector()
+
+
 def inject(
     frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, rng, noise: float = 1.0
 ):
@@ -90,11 +105,14 @@ def inject(
     resp = breathing_waveform(n, FS, br, 0.05, rng)
     resp = resp / np.abs(resp).max()
     out = np.empty_like(frames)
-    box = None
+    cnn: list = []
+    box = next((b for b in (find_face(f, cnn) for f in frames[:30:5]) if b is not None), None)
+    if box is None and pct > 0:
+        raise SystemExit("no face found on the first second; the pulse would not be injected")
     h = frames.shape[1]
     for i, frame in enumerate(frames):
         if i % 5 == 0:
-            found = detect_largest_face(frame)
+            found = find_face(frame, cnn)
             box = found or box
         mask = skin_mask(frame, box)[..., None]
         gain = 1.0 - (pct / 100.0) * SIGNATURE[None, None, :] * ppg[i] * mask

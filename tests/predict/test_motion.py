@@ -58,6 +58,19 @@ def test_box_jumps_cancel_out() -> None:
     assert np.max(np.abs(pose[:, 0])) < 0.5
 
 
+def test_a_box_that_jumps_elsewhere_and_back_leaves_no_step() -> None:
+    """A detection taken at once (a box twice the size, off to one side: another "face") for
+    two seconds, then the face's box again: the crops show different things, so no points are
+    followed across; the still face's rise stays flat."""
+    n = 150
+    boxes = np.tile(BOX, (n, 1))
+    boxes[60:120] = (40.0, 60.0, 330.0, 330.0)
+    boxes[90:120] = (60.0, 80.0, 300.0, 300.0)  # it glides there for a while
+    pose = head_pose(_crops(_scene(4), [_shift(0.0)] * n, boxes), boxes)
+    assert np.max(np.abs(pose[:, RISE])) < 0.5
+    assert np.max(np.abs(pose[:, 2])) < 0.005
+
+
 def test_breathing_is_read_through_a_rolling_and_zooming_head() -> None:
     """A head rolling ±3° at 18 /min and changing size ±3 % at 25 /min about its centre while
     breathing lifts it ±1.5 px at 12 /min: the rise reads the breathing; rotation and scale are

@@ -47,6 +47,13 @@ FLOW_LEVELS: int = 2
 #: or after this many measured frames.
 MIN_POINTS: int = 8
 KEY_INTERVAL_MEASURES: int = 300
+#: A box that changes this much between two measured frames has jumped (a detection taken at
+#: once: another face, a false one, a partial one): size ratio, and centre shift in box widths.
+#: The crops before and after show different things, so a new key is taken instead of
+#: following points between them (followed across, wrong matches step the pose: a 2-s jump to
+#: the whole frame read as a 70-px rise on a tight photo, then as breathing).
+BOX_JUMP_SIZE_RATIO: float = 1.2
+BOX_JUMP_SHIFT_WIDTHS: float = 0.2
 #: Columns of a pose row, and the one breathing is read from.
 POSE_COLUMNS: tuple[str, ...] = ("rise_px", "rotation_rad", "log_scale")
 RISE: int = 0
@@ -57,6 +64,18 @@ def _to_frame(points: np.ndarray, box: Sequence[float], crop_hw: tuple[int, int]
     height, width = crop_hw
     scale = np.array([box[2] / width, box[3] / height], np.float64)
     return np.asarray(box[:2], np.float64) + points.reshape(-1, 2).astype(np.float64) * scale
+
+
+def _box_jumped(before: Sequence[float], after: Sequence[float]) -> bool:
+    """Whether the box ``[x, y, w, h]`` jumped (:data:`BOX_JUMP_SIZE_RATIO`,
+    :data:`BOX_JUMP_SHIFT_WIDTHS`) rather than moved with the face."""
+    width = max(float(before[2]), 1e-6)
+    ratio = max(float(after[2]), 1e-6) / width
+    shift = np.hypot(
+        (after[0] + after[2] / 2.0) - (before[0] + before[2] / 2.0),
+        (after[1] + after[3] / 2.0) - (before[1] + before[3] / 2.0),
+    )
+    return max(ratio, 1.0 / ratio) > BOX_JUMP_SIZE_RATIO or shift > BOX_JUMP_SHIFT_WIDTHS * width
 
 
 class HeadPoseTracker:
@@ -74,6 +93,7 @@ class HeadPoseTracker:
         self.key_box: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
         self.key_pose = np.zeros(3)
         self.key_age = 0
+        self.last_box: tuple[float, ...] | None = None
 
     def update(self, crop_rgb: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
         if self.count % self.stride == 0:
@@ -96,7 +116,14 @@ class HeadPoseTracker:
 
     def _measure(self, crop_rgb: np.ndarray, box: tuple[float, ...]) -> None:
         gray = cv2.cvtColor(np.ascontiguousarray(crop_rgb), cv2.COLOR_RGB2GRAY)
-        if self.key_gray is None or self.key_points is None or gray.shape != self.key_gray.shape:
+        jumped = self.last_box is not None and _box_jumped(self.last_box, box)
+        self.last_box = box
+        if (
+            jumped
+            or self.key_gray is None
+            or self.key_points is None
+            or gray.shape != self.key_gray.shape
+        ):
             self._new_key(gray, box)
             return
         moved, status, _ = cv2.calcOpticalFlowPyrLK(

@@ -84,6 +84,9 @@ def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480,
     return out
 
 
+HAAR = HaarCascadeDetector()
+
+
 def find_face(frame: np.ndarray, cnn: list):
     """The largest face: the cascade's, else the CNN's (built on first use, kept in ``cnn``)."""
     found = detect_largest_face(frame, HAAR)
@@ -91,9 +94,6 @@ def find_face(frame: np.ndarray, cnn: list):
         cnn[:] = cnn or [MmodFaceDetector()]
         found = detect_largest_face(frame, cnn[0])
     return found
-
-
-HAAR = HaarCascadeDetector()
 
 
 def inject(

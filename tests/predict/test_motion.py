@@ -65,7 +65,7 @@ def test_a_box_that_jumps_elsewhere_and_back_leaves_no_step() -> None:
     n = 150
     boxes = np.tile(BOX, (n, 1))
     boxes[60:120] = (40.0, 60.0, 330.0, 330.0)
-    boxes[90:120] = (60.0, 80.0, 300.0, 300.0)  # it glides there for a while
+    boxes[90:120] = (60.0, 80.0, 300.0, 300.0)  # then a small step there: followed
     pose = head_pose(_crops(_scene(4), [_shift(0.0)] * n, boxes), boxes)
     assert np.max(np.abs(pose[:, RISE])) < 0.5
     assert np.max(np.abs(pose[:, 2])) < 0.005

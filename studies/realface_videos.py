@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 from pathlib import Path
 
 import cv2
@@ -87,13 +88,15 @@ def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480,
 HAAR = HaarCascadeDetector()
 
 
-def find_face(frame: np.ndarray, cnn: list):
-    """The largest face: the cascade's, else the CNN's (built on first use, kept in ``cnn``)."""
-    found = detect_largest_face(frame, HAAR)
-    if found is None:
-        cnn[:] = cnn or [MmodFaceDetector()]
-        found = detect_largest_face(frame, cnn[0])
-    return found
+@functools.cache
+def _cnn() -> MmodFaceDetector:
+    """The CNN detector, built on first use (only tight photos need it)."""
+    return MmodFaceDetector()
+
+
+def find_face(frame: np.ndarray):
+    """The largest face: the cascade's, else the CNN's."""
+    return detect_largest_face(frame, HAAR) or detect_largest_face(frame, _cnn())
 
 
 def inject(
@@ -105,14 +108,14 @@ def inject(
     resp = breathing_waveform(n, FS, br, 0.05, rng)
     resp = resp / np.abs(resp).max()
     out = np.empty_like(frames)
-    cnn: list = []
-    box = next((b for b in (find_face(f, cnn) for f in frames[:30:5]) if b is not None), None)
+    first_second = [find_face(f) for f in frames[:30:5]]  # the loop's first detections
+    box = next((b for b in first_second if b is not None), None)
     if box is None and pct > 0:
         raise SystemExit("no face found on the first second; the pulse would not be injected")
     h = frames.shape[1]
     for i, frame in enumerate(frames):
         if i % 5 == 0:
-            found = find_face(frame, cnn)
+            found = first_second[i // 5] if i < 30 else find_face(frame)
             box = found or box
         mask = skin_mask(frame, box)[..., None]
         gain = 1.0 - (pct / 100.0) * SIGNATURE[None, None, :] * ppg[i] * mask

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bigsmall.video import Box, FaceTracker, largest_box, median_box
+from bigsmall.video.boxes import moved_apart
 
 
 def test_enlarge_about_center_and_square() -> None:
@@ -126,3 +127,13 @@ def test_gliding_box_jumps_to_a_far_face() -> None:
     tracker.update(None)
     far, _ = tracker.update([Box(600, 100, 100, 100)])  # another place: taken at once
     assert far == Box(600, 100, 100, 100)
+
+
+def test_moved_apart_measures_shift_per_axis_and_size_by_ratio() -> None:
+    a = Box(100.0, 100.0, 100.0, 50.0)
+    assert not moved_apart(a, Box(149.0, 124.0, 100.0, 50.0), 0.5, 1.3)
+    assert moved_apart(a, Box(151.0, 100.0, 100.0, 50.0), 0.5, 1.3)  # across: 0.51 widths
+    assert moved_apart(a, Box(100.0, 126.0, 100.0, 50.0), 0.5, 1.3)  # down: 0.52 heights
+    assert not moved_apart(a, Box(90.0, 95.0, 125.0, 60.0), 0.5, 1.3)  # ×1.25 about the centre
+    assert moved_apart(a, Box(100.0, 100.0, 100.0, 66.0), 0.5, 1.3)  # taller by ×1.32
+    assert moved_apart(a, Box(100.0, 100.0, 76.0, 50.0), 0.5, 1.3)  # narrower by ×1.32

@@ -301,3 +301,39 @@ def test_a_still_pictures_box_stays_put_whatever_the_detector_says() -> None:
     assert np.ptp(product.boxes, axis=0).max() == 0.0 and product.face_found.all()
     reference = build_bigsmall_inputs([batch], fps=30.0, detector=_JitteringFace(), glide_box=False)
     assert np.ptp(reference.boxes, axis=0).max() > 1.0
+
+
+class _ViewLog:
+    """Logs each frame's grey mean over its top-left quarter and the face box it was given."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[float]] = []
+
+    def update(self, view, face: Box | None) -> None:
+        quarter = Box(0.0, 0.0, view.width / 2.0, view.height / 2.0)
+        face_row = [np.nan] * 4 if face is None else [face.x, face.y, face.w, face.h]
+        self.rows.append([float(view.gray(quarter).mean()), *face_row])
+
+    def result(self) -> np.ndarray:
+        return np.asarray(self.rows)
+
+
+def test_view_readers_see_every_whole_frame_and_the_last_face(faces_dir: Path) -> None:
+    path = faces_dir / "single_face.mp4"
+    inputs = build_bigsmall_inputs(path, every_k_frames=10, view_readers={"views": _ViewLog()})
+    rows = inputs.readings["views"]
+    assert rows.shape == (len(inputs), 5) == (72, 5)
+    # the decoded luma (YUV planes) against the grey of the decoded RGB frames
+    frames = read_all(path).frames
+    h, w = frames.shape[1:3]
+    grey = [cv2.cvtColor(f[: h // 2, : w // 2], cv2.COLOR_RGB2GRAY).mean() for f in frames]
+    assert np.corrcoef(rows[:, 0], grey)[0, 1] > 0.99
+    assert np.max(np.abs(rows[:, 0] - grey)) < 0.15 * np.mean(grey)
+    faces = rows[:, 1:]
+    assert np.isfinite(faces).all()
+    # the crop box is the face box enlarged 1.5× about its centre (gliding between detections)
+    centre = faces[:, :2] + faces[:, 2:] / 2.0
+    crop_centre = inputs.boxes[:, :2] + inputs.boxes[:, 2:] / 2.0
+    assert np.max(np.abs(centre - crop_centre)) < 0.1 * faces[0, 2]
+    with pytest.raises(ValueError, match="share the names"):
+        build_bigsmall_inputs(path, readers={"x": _FrameLog()}, view_readers={"x": _ViewLog()})

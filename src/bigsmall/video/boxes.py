@@ -225,13 +225,19 @@ class FaceTracker:
         )
 
 
-def _far_apart(a: Box, b: Box) -> bool:
-    """True when ``b`` is too far from ``a`` to glide to (:data:`GLIDE_JUMP_FRACTION`)."""
+def moved_apart(a: Box, b: Box, shift: float, size_ratio: float) -> bool:
+    """True when ``b``'s centre lies more than ``shift`` of ``a``'s width across or of its
+    height down from ``a``'s, or their widths or heights differ by more than ``size_ratio``."""
     (ax, ay), (bx, by) = a.center, b.center
-    limit = GLIDE_JUMP_FRACTION
+    limit = np.log(size_ratio)
     return (
-        abs(bx - ax) > limit * a.w
-        or abs(by - ay) > limit * a.h
+        abs(bx - ax) > shift * a.w
+        or abs(by - ay) > shift * a.h
         or abs(np.log(b.w / a.w)) > limit
         or abs(np.log(b.h / a.h)) > limit
     )
+
+
+def _far_apart(a: Box, b: Box) -> bool:
+    """True when ``b`` is too far from ``a`` to glide to (:data:`GLIDE_JUMP_FRACTION`)."""
+    return moved_apart(a, b, GLIDE_JUMP_FRACTION, float(np.exp(GLIDE_JUMP_FRACTION)))

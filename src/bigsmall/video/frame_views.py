@@ -1,4 +1,4 @@
-"""Decoded frames seen through one small interface: find faces, cut RGB crops.
+"""Decoded frames seen through one small interface: find faces, cut RGB crops and grey regions.
 
 For 8-bit 4:2:0 video without rotation the face is cropped straight from the decoded YUV
 planes and only the crop is converted to RGB (OpenCV BT.601, as
@@ -30,6 +30,10 @@ class FrameView(Protocol):
 
     def crop(self, box: Box | None) -> np.ndarray: ...
 
+    def gray(self, box: Box) -> np.ndarray:
+        """(h, w) uint8 grey levels inside ``box`` clipped to the frame (may be empty)."""
+        ...
+
 
 class RgbView:
     """An RGB frame already in memory."""
@@ -49,6 +53,12 @@ class RgbView:
             return self.rgb
         x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
         return self.rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else self.rgb
+
+    def gray(self, box: Box) -> np.ndarray:
+        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 0), np.uint8)
+        return cv2.cvtColor(np.ascontiguousarray(self.rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
 
 
 def _plane(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
@@ -86,6 +96,13 @@ class I420View:
         ax1, ay1 = min(x1 + x1 % 2, self.width), min(y1 + y1 % 2, self.height)
         rgb = self._convert(ax0, ay0, ax1, ay1)
         return rgb[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
+
+    def gray(self, box: Box) -> np.ndarray:
+        """The luma plane inside ``box`` (no conversion)."""
+        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 0), np.uint8)
+        return self.y[y0:y1, x0:x1]
 
     def _convert(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         h, w = y1 - y0, x1 - x0

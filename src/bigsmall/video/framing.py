@@ -207,6 +207,11 @@ class FacePolicy:
     def unclipped_box(self) -> Box | None:
         return None if self.tracker is None else self.tracker.unclipped_box
 
+    @property
+    def last_face(self) -> Box | None:
+        """The face box of the last detection (``None`` before a face or after a miss)."""
+        return None if self.tracker is None else self.tracker.last_face
+
     def __call__(self, view: FrameView) -> tuple[Box | None, bool]:
         tracker = self.tracker
         if tracker is None:
@@ -250,13 +255,23 @@ def framing_policy(
 ) -> Callable[[FrameView], tuple[Box | None, bool]]:
     """Track the face box itself (no enlargement) and frame it as ``framing`` says; the box may
     leave the frame (see :func:`padded_crop`)."""
-    track = FacePolicy(detector, every_k_frames, 1.0, False, glide_box)
+    return FramingPolicy(FacePolicy(detector, every_k_frames, 1.0, False, glide_box), framing)
 
-    def policy(view: FrameView) -> tuple[Box | None, bool]:
-        box, found = track(view)
-        return (None if box is None else framing_box(box, framing)), found
 
-    return policy
+class FramingPolicy:
+    """A framing's per-frame ``view → (crop box or None, face found)``: the tracked face box
+    (:class:`FacePolicy`, not enlarged) framed as ``framing`` says."""
+
+    def __init__(self, track: FacePolicy, framing: Framing) -> None:
+        self.track, self.framing = track, framing
+
+    @property
+    def last_face(self) -> Box | None:
+        return self.track.last_face
+
+    def __call__(self, view: FrameView) -> tuple[Box | None, bool]:
+        box, found = self.track(view)
+        return (None if box is None else framing_box(box, self.framing)), found
 
 
 def plain_crop(view: FrameView, box: Box | None) -> np.ndarray:

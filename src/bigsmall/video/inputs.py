@@ -130,6 +130,18 @@ class FrameReader(Protocol):
         """(T, ...) what was read, one row per frame."""
 
 
+class ViewReader(Protocol):
+    """Reads something from every decoded frame as a whole (not only the face crop), on the
+    decoding thread while the frame is at hand: e.g. the shoulders' motion below the face."""
+
+    def update(self, view: FrameView, face: Box | None) -> None:
+        """One decoded frame and the face box of the last detection (frame pixels; ``None``
+        before the first face and after a detection that missed)."""
+
+    def result(self) -> np.ndarray:
+        """(T, ...) what was read, one row per frame."""
+
+
 #: Stored Big frames read at a time by :func:`read_stored_frames` (memory-mapped pages are
 #: released after each chunk).
 READ_CHUNK_FRAMES: int = 256
@@ -291,6 +303,7 @@ def build_bigsmall_inputs(
     align_side: int | None = None,
     align_stride: int = 1,
     readers: Mapping[str, FrameReader] | None = None,
+    view_readers: Mapping[str, ViewReader] | None = None,
 ) -> BigSmallInputs:
     """Decode once and build BigSmall's Big/Small inputs, boxes and the face RGB trace.
 
@@ -318,9 +331,15 @@ def build_bigsmall_inputs(
         (:attr:`BigSmallInputs.aligned`), searched in a region around the tracked face.
     readers: :class:`FrameReader` objects shown every Big frame as it is made; their results
         are :attr:`BigSmallInputs.readings` under the same names.
+    view_readers: :class:`ViewReader` objects shown every decoded frame whole (with the face
+        box of the last detection, where the crop mode detects one); their results join
+        :attr:`BigSmallInputs.readings` (names distinct from ``readers``').
     """
     if crop not in CROP_MODES:
         raise ValueError(f"unknown crop mode {crop!r}; choose from {CROP_MODES}")
+    shared = set(readers or {}) & set(view_readers or {})
+    if shared:
+        raise ValueError(f"readers and view_readers share the names {sorted(shared)}")
     name: str
     if isinstance(source, str | Path):
         if Path(source).is_dir():
@@ -406,6 +425,8 @@ def build_bigsmall_inputs(
         region, hint = align_region(box, face_hint=crop == "face")
         return align(padded_crop(view, region), hint)
 
+    whole_readers = list((view_readers or {}).values())
+
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop (and align): one :data:`_Prepared` per frame."""
         count = 0
@@ -413,6 +434,10 @@ def build_bigsmall_inputs(
             if max_frames is not None and count >= max_frames:
                 break
             box, face = policy(view)
+            if whole_readers:
+                last_face = getattr(policy, "last_face", None)
+                for whole_reader in whole_readers:
+                    whole_reader.update(view, last_face)
             full = Box(0.0, 0.0, float(view.width), float(view.height))
             b = box or full
             crop_rgb = cut(view, box)
@@ -462,5 +487,8 @@ def build_bigsmall_inputs(
         timestamps_sec=np.asarray(times, np.float64),
         truncated=bool(getattr(source, "truncated", False)),
         aligned=None if aligned_builder is None else aligned_builder.result(),
-        readings={name: reader.result() for name, reader in (readers or {}).items()},
+        readings={
+            name: reader.result()
+            for name, reader in {**(readers or {}), **(view_readers or {})}.items()
+        },
     )

@@ -173,16 +173,54 @@ def test_a_lead_wave_is_read_alone_where_it_is_clear() -> None:
         analysis.prepare(resp, FS, "breathing", False),
         analysis.prepare(motion, FS, "breathing", False),
     ]
-    led = analysis.estimate(waves, FS, "breathing", lead=1)
+    led = analysis.estimate(waves, FS, "breathing", analysis.ReadingOrder(leads=(1,)))
     assert led.n_waves == 1 and abs(led.rate_bpm - 9.0) < 0.3
     together = analysis.estimate(waves, FS, "breathing")
     assert together.n_waves == 2 and not abs(together.rate_bpm - 9.0) < 0.3
     noise = analysis.prepare(rng.standard_normal(t.size), FS, "breathing", False)
     pair = [waves[0], noise]
     np.testing.assert_equal(
-        astuple(analysis.estimate(pair, FS, "breathing", lead=1)),
+        astuple(analysis.estimate(pair, FS, "breathing", analysis.ReadingOrder(leads=(1,)))),
         astuple(analysis.estimate(pair, FS, "breathing")),
     )
+
+
+def test_leads_are_read_alone_in_turn_then_the_chosen_ones_together() -> None:
+    """The face's motion is noise, the shoulders breathe at 14 /min, the respiration output is
+    noise with a line at 22 /min: leading with the face then the shoulders gives the shoulders'
+    rate alone; where no lead is clear only the estimates named ``together`` are read."""
+    rng = np.random.default_rng(5)
+    t = np.arange(900) / FS
+
+    def breathing(rate_bpm: float, noise: float) -> np.ndarray:
+        wave = np.sin(2 * np.pi * rate_bpm / 60 * t) + noise * rng.standard_normal(t.size)
+        return analysis.prepare(wave, FS, "breathing", False)
+
+    face, shoulders, resp = breathing(14.0, 30.0), breathing(14.0, 0.4), breathing(22.0, 2.0)
+    order = analysis.ReadingOrder(leads=(1, 2), together=(0, 1))
+    led = analysis.estimate([resp, face, shoulders], FS, "breathing", order)
+    assert led.n_waves == 1 and abs(led.rate_bpm - 14.0) < 0.3
+    quiet = breathing(14.0, 30.0)
+    pair = analysis.estimate([resp, face, quiet], FS, "breathing", order)
+    assert pair.n_waves == 2
+    np.testing.assert_equal(
+        astuple(pair), astuple(analysis.estimate([resp, face], FS, "breathing"))
+    )
+    assert analysis.estimate([resp, face, quiet], FS, "breathing").n_waves == 3
+
+
+def test_breathing_reads_follow_the_source() -> None:
+    model, face, shoulders = (np.ones(3), True), (np.zeros(3), False), (np.full(3, 2.0), False)
+    reads, order = analysis.breathing_reads("fused", model, [face, shoulders])
+    assert [r[0][0] for r in reads] == [1.0, 0.0, 2.0]
+    assert order == analysis.ReadingOrder(leads=(1, 2), together=(0, 1))
+    reads, order = analysis.breathing_reads("motion", model, [face, shoulders])
+    assert [r[0][0] for r in reads] == [0.0, 2.0] and order.leads == (0, 1)
+    assert order.together is None
+    reads, order = analysis.breathing_reads("model", model, [face, shoulders])
+    assert [r[0][0] for r in reads] == [1.0] and order == analysis.ALL_TOGETHER
+    reads, order = analysis.breathing_reads("fused", None, [face])  # no network: the motion
+    assert [r[0][0] for r in reads] == [0.0] and order == analysis.ALL_TOGETHER
 
 
 def test_a_diff_normalized_output_is_read_on_its_own_scale() -> None:

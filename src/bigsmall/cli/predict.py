@@ -40,7 +40,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         default="bigsmall",
         choices=PREDICT_METHODS,
         help="bigsmall (the network, default) or a classic rPPG method (pulse only; "
-        "breathing then from head motion)",
+        "breathing then from the face's and shoulders' motion)",
     )
     parser.add_argument(
         "--checkpoint",
@@ -64,9 +64,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--breathing",
         default=None,
         choices=BREATHING_SOURCES,
-        help="breathing from the face's vertical motion where it is clear and from it and the "
-        "network's respiration head read together elsewhere (fused; default for bigsmall), from "
-        "the motion alone (motion; default for classic methods) or the head alone (model)",
+        help="breathing from the face's vertical motion where it is clear, else the shoulders', "
+        "else the face's and the network's respiration head read together (fused; default for "
+        "bigsmall), from the motion alone (motion; default for classic methods) or the head "
+        "alone (model)",
     )
     parser.add_argument(
         "--align",

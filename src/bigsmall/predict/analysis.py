@@ -28,11 +28,13 @@ spectra have too few bins in the band for any threshold to separate noise).
 Several estimates of one rhythm (BigSmall's PPG and POS on the face's skin colour; its
 respiration output and head motion) are read together from their averaged band-normalized
 periodograms, which lowers what noise scores: their gates are :data:`FUSED_PULSE_SNR_MIN_DB`
-and :data:`FUSED_BREATHING_SNR_MIN_DB`. One of them can lead (``estimate(..., lead=i)``): read
-alone first, its rate stands where it passes the one-wave gate, and only otherwise are all read
-together — ``predict``'s fused breathing leads with head motion, which on still faces is right
-wherever it is clear while the respiration head's noise would drag the pair below its gate
-(white noise passes the led reading in 0.9 % of 20 s draws, the pair alone in 0.6 %). A rate
+and :data:`FUSED_BREATHING_SNR_MIN_DB`. Some can lead (:class:`ReadingOrder`): each read alone
+first, in turn, the first that passes the one-wave gate gives the rate, and only otherwise are
+the chosen ones read together. ``predict``'s fused breathing leads with the face's motion, then
+the shoulders' (:func:`breathing_reads`), and otherwise reads the respiration head with the
+face's motion: the motion is right on still faces wherever it is clear, while the head's noise
+would drag a pair below its gate (white noise passes the face-led reading in 0.6 % of 20 s
+draws, with the shoulders leading second in 0.95 %; 2,000 draws). A rate
 on the band's first or last bin (or outside it) is withheld whatever its SNR
 (:func:`at_band_edge`).
 
@@ -222,23 +224,42 @@ class RateEstimate:
         return self.quality in ("fair", "good")
 
 
+@dataclass(frozen=True)
+class ReadingOrder:
+    """How several estimates of one rhythm are read by :func:`estimate`: those at ``leads``
+    (indices) each alone, in turn, the first that passes the one-wave gate giving the rate;
+    otherwise those at ``together`` (``None``: all) from their averaged periodograms."""
+
+    leads: tuple[int, ...] = ()
+    together: tuple[int, ...] | None = None
+
+
+#: Every estimate read together, none alone first.
+ALL_TOGETHER = ReadingOrder()
+
+
 def estimate(
-    waves: np.ndarray | Sequence[np.ndarray], fs: float, kind: str, lead: int | None = None
+    waves: np.ndarray | Sequence[np.ndarray],
+    fs: float,
+    kind: str,
+    order: ReadingOrder = ALL_TOGETHER,
 ) -> RateEstimate:
     """Rate, SNR and quality of prepared (T,) waveform(s) of ``kind``; rate NaN when poor.
 
     Several waves (estimates of the same rhythm) are read together from the mean of their
     band-normalized periodograms
     (:func:`bigsmall.signal.spectrum.mean_band_normalized_periodogram`); one wave gives exactly
-    its own periodogram's rate and SNR. ``lead``: the index of a wave read alone first; where
-    it passes the one-wave gate its reading is returned (``n_waves`` 1), otherwise all are read
-    together.
+    its own periodogram's rate and SNR. ``order``: waves read alone first (the first that
+    passes the one-wave gate is returned, ``n_waves`` 1) and those read together otherwise.
     """
     waves = _as_waves(waves)
-    if lead is not None and len(waves) > 1:
-        alone = estimate([waves[lead]], fs, kind)
-        if alone.reliable:
-            return alone
+    if len(waves) > 1:
+        for lead in order.leads:
+            alone = estimate([waves[lead]], fs, kind)
+            if alone.reliable:
+                return alone
+        if order.together is not None:
+            waves = [waves[i] for i in order.together]
     usable = [
         np.asarray(w, np.float64)
         for w in waves
@@ -258,6 +279,29 @@ def estimate(
     # the gate reads the bins; the rate reported is the peak between them
     rate = 60.0 * refine_peak_hz(usable, fs, band, rate / 60.0)
     return RateEstimate(rate, snr, label, len(usable))
+
+
+def breathing_reads(
+    source: str,
+    model: tuple[np.ndarray, bool] | None,
+    body: Sequence[tuple[np.ndarray, bool]],
+) -> tuple[list[tuple[np.ndarray, bool]], ReadingOrder]:
+    """The raw breathing estimates ``(wave, diff-normalized)`` read for ``source`` and how
+    (:class:`ReadingOrder`).
+
+    model: the respiration head's output, or ``None`` (no network: the motion alone).
+    body: the motion estimates in the order they lead: the face's rise, then the shoulders'.
+    ``"model"``: the head alone; ``"motion"``: each motion alone in turn, then together;
+    ``"fused"``: each motion alone in turn, then the head read together with the face's
+    motion (adding the shoulders there lost a right reading on the design videos, and gained
+    none: docs/real-faces.md).
+    """
+    if source == "motion" or model is None:
+        reads = list(body)
+        return reads, ReadingOrder(leads=tuple(range(len(reads))) if len(reads) > 1 else ())
+    if source == "model":
+        return [model], ALL_TOGETHER
+    return [model, *body], ReadingOrder(leads=tuple(range(1, len(body) + 1)), together=(0, 1))
 
 
 def without_head_motion(
@@ -328,13 +372,13 @@ def rates_over_time(
     valid: np.ndarray,
     fs: float,
     window_sec: float,
-    breathing_lead: int | None = None,
+    breathing_order: ReadingOrder = ALL_TOGETHER,
 ) -> dict[str, np.ndarray]:
     """Sliding-window rates every :data:`RATE_STEP_SEC`.
 
     pulse, breathing: (T,) prepared waveform(s) (``breathing`` may be ``None``); several
-        waves of one kind are read together (see :func:`estimate`; ``breathing_lead``: its
-        ``lead`` for the breathing waves).
+        waves of one kind are read together (see :func:`estimate`; ``breathing_order``: its
+        ``order`` for the breathing waves).
     valid: (T,) bool, frames with a face; a window with less than half valid frames gets NaN.
     window_sec: pulse window; breathing uses max(window_sec, :data:`BREATHING_MIN_WINDOW_SEC`)
         capped at the clip, centred on the same times (shifted inside the clip at the edges).
@@ -371,7 +415,7 @@ def rates_over_time(
             cols["breathing_snr_db"].append(float("nan"))
             continue
         br_start = int(min(max(round(centre - br_len / 2.0), 0), n - br_len))
-        br = _window_estimate(breathing, valid, br_start, br_len, fs, "breathing", breathing_lead)
+        br = _window_estimate(breathing, valid, br_start, br_len, fs, "breathing", breathing_order)
         cols["breathing_rate_bpm"].append(br.rate_bpm)
         cols["breathing_snr_db"].append(br.snr_db)
     return {k: np.asarray(v, np.float64) for k, v in cols.items()}
@@ -384,13 +428,13 @@ def _window_estimate(
     length: int,
     fs: float,
     kind: str,
-    lead: int | None = None,
+    order: ReadingOrder = ALL_TOGETHER,
 ) -> RateEstimate:
     if length < MIN_SEC[kind] * fs - 0.5:
         return RateEstimate(float("nan"), float("nan"), TOO_SHORT)
     if valid[start : start + length].mean() < 0.5:
         return RateEstimate(float("nan"), float("nan"), "poor")
-    return estimate([w[start : start + length] for w in waves], fs, kind, lead)
+    return estimate([w[start : start + length] for w in waves], fs, kind, order)
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from bigsmall.predict.motion import POSE_COLUMNS, RISE, HeadPoseTracker
 from bigsmall.predict.predictor import MODEL_METHOD, PULSE_SIGN
 from bigsmall.predict.result import AU_PRESENT_PROBABILITY
 from bigsmall.predict.runner import WindowFn
+from bigsmall.predict.shoulders import ShouldersTracker
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.aligned_big import Aligner, BigCutter, align_region
 from bigsmall.video.boxes import DEFAULT_ENLARGE_COEF, Box
@@ -110,8 +111,8 @@ class LiveEstimator:
         n_segment: frames per network window.
         method: "bigsmall" or a classic rPPG method.
         breathing: "fused" (the motion alone where it is clear, else both read together:
-            ``predict``'s default), "motion" (vertical head motion) or "model" (respiration
-            head); without a runner always "motion".
+            ``predict``'s default), "motion" (vertical movement of the face, else of the
+            shoulders) or "model" (respiration head); without a runner always "motion".
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
         crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,
@@ -165,6 +166,7 @@ class LiveEstimator:
         self.detector = create_detector(DEFAULT_DETECTOR)
         self.faces: FacePolicy | None = None  # tracks the face as predict does
         self.motion = HeadPoseTracker()
+        self.shoulders = ShouldersTracker()
         self.lut = unit_levels()
         self.eps = np.full((*big_hw, 3), DIFF_EPS, np.float32)
         self.prev_x: np.ndarray | None = None
@@ -177,6 +179,7 @@ class LiveEstimator:
         self.found: deque[bool] = deque(maxlen=size)
         #: the head's fitted pose (3,) and the crop box's height (px; NaN without a face)
         self.pose: deque[np.ndarray] = deque(maxlen=size)
+        self.shoulders_pose: deque[np.ndarray] = deque(maxlen=size)
         self.heights: deque[float] = deque(maxlen=size)
         self.x_stats: deque[tuple[float, float]] = deque(maxlen=size)
         self.d_stats: deque[tuple[float, float]] = deque(maxlen=size)
@@ -232,6 +235,8 @@ class LiveEstimator:
             self.skin.append(skin_mean_rgb(big[self.skin_rows, self.skin_cols]))
         self.found.append(face)
         self.pose.append(self.motion.update(big, box.as_array()))
+        last_face = None if self.faces is None else self.faces.last_face
+        self.shoulders_pose.append(self.shoulders.update(RgbView(frame_rgb), last_face))
         self.heights.append(box.h if face else float("nan"))
         if self.runner is not None:
             if self.aligner is not None and self.count % self.n == 0:
@@ -325,10 +330,10 @@ class LiveEstimator:
         kind: str,
         min_sec: float,
         short: str = "waiting",
-        lead: int | None = None,
+        order: analysis.ReadingOrder = analysis.ALL_TOGETHER,
     ):
         """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
-        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`, ``lead``
+        rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`, ``order``
         too; a pulse with the head's motion regressed out where it moves); quality ``short``
         while they cover less than ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
@@ -339,7 +344,7 @@ class LiveEstimator:
             if pose is not None:
                 waves = [w[-pose.shape[0] :] for w in waves]
                 waves = analysis.without_head_motion(waves, pose, RISE, self._height(), self.fps)
-        est = analysis.estimate(waves, self.fps, kind, lead)
+        est = analysis.estimate(waves, self.fps, kind, order)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
     def _pose_of(self, frames: int) -> np.ndarray | None:
@@ -386,9 +391,9 @@ class LiveEstimator:
         hr, hr_quality = self._estimate_many(
             self._pulses(frames), "heart", analysis.MIN_SEC["heart"], analysis.TOO_SHORT
         )
-        breaths, lead = self._breaths()
+        breaths, order = self._breaths()
         br, br_quality = self._estimate_many(
-            breaths, "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT, lead
+            breaths, "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT, order
         )
         aus = None
         if self.runner is not None and self.au_frames:
@@ -396,28 +401,26 @@ class LiveEstimator:
             aus = [name for name, v in zip(AU_NAMES, share, strict=True) if v >= 0.5]
         return self._status(hr, hr_quality, br, br_quality, aus, any(self.found))
 
-    def _breaths(self) -> tuple[list[tuple[np.ndarray, bool]], int | None]:
-        """The raw breathing estimates (the respiration head and/or the head's motion) and
-        which of them is read alone first (:func:`analysis.estimate`'s ``lead``): the motion,
-        when fused."""
+    def _breaths(self) -> tuple[list[tuple[np.ndarray, bool]], analysis.ReadingOrder]:
+        """The raw breathing estimates (the respiration head and/or the face's and the
+        shoulders' motion) and how they are read (:func:`analysis.breathing_reads`), over
+        the latest stretch all cover (the head lags)."""
         rise = analysis.rise_without_sway(self._poses(), RISE, self.fps, self._height())
-        motion = (rise, False)
-        if self.breathing in ("model", "fused") and self.resp:
-            head = (np.asarray(self.resp, np.float64), True)
-            if self.breathing == "fused":  # the latest stretch both cover (the head lags)
-                common = min(head[0].size, motion[0].size)
-                return [(head[0][-common:], True), (motion[0][-common:], False)], 1
-            return [head], None
-        return [motion], None
+        shoulders = np.asarray(self.shoulders_pose, np.float64).reshape(-1, len(POSE_COLUMNS))
+        body = [(rise, False), (shoulders[:, RISE], False)]
+        model = (np.asarray(self.resp, np.float64), True) if self.resp else None
+        reads, order = analysis.breathing_reads(self.breathing, model, body)
+        common = min(wave.size for wave, _ in reads)
+        return [(wave[-common:], dn) for wave, dn in reads], order
 
     def _update(self, face: bool) -> LiveStatus:
         if self.runner is not None:
             self._run_model()
         hr_frames = round(self.window_sec * self.fps)
         hr, hr_quality = self._estimate_many(self._pulses(hr_frames), "heart", self.window_sec)
-        breaths, lead = self._breaths()
+        breaths, order = self._breaths()
         br, br_quality = self._estimate_many(
-            breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC, lead=lead
+            breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC, order=order
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown

@@ -97,7 +97,15 @@ class HeadPoseTracker:
 
     def update(self, crop_rgb: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
         if self.count % self.stride == 0:
-            self._measure(crop_rgb, tuple(float(v) for v in box_xywh))
+            gray = cv2.cvtColor(np.ascontiguousarray(crop_rgb), cv2.COLOR_RGB2GRAY)
+            self._measure(gray, tuple(float(v) for v in box_xywh))
+        self.count += 1
+        return self.pose.copy()
+
+    def update_gray(self, gray: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
+        """:meth:`update` with a (h, w) uint8 grey crop."""
+        if self.count % self.stride == 0:
+            self._measure(gray, tuple(float(v) for v in box_xywh))
         self.count += 1
         return self.pose.copy()
 
@@ -114,8 +122,7 @@ class HeadPoseTracker:
         self.key_points = points if enough else None
         self.key_box, self.key_pose, self.key_age = box, self.pose.copy(), 0
 
-    def _measure(self, crop_rgb: np.ndarray, box: tuple[float, ...]) -> None:
-        gray = cv2.cvtColor(np.ascontiguousarray(crop_rgb), cv2.COLOR_RGB2GRAY)
+    def _measure(self, gray: np.ndarray, box: tuple[float, ...]) -> None:
         jumped = self.last_box is not None and _box_jumped(self.last_box, box)
         self.last_box = box
         if (

@@ -7,11 +7,12 @@ for long videos) and Small (diff-normalized 9×9) inputs plus the face's mean co
 (:func:`bigsmall.video.build_bigsmall_inputs`), then the network runs on windows of N frames in
 chunks, so memory stays flat in the video's length. Classic rPPG methods (POS, CHROM, ...) run
 on the face's mean colour instead; they give no AUs and no breathing, so breathing then comes
-from the face's vertical motion (:mod:`bigsmall.predict.motion`). BigSmall's default
-``breathing="fused"`` reads that motion alone where it is clear (on real faces the paper's
-respiration head is weak and, read together with a clear motion, would drag it below the pair's
-gate) and both together elsewhere; ``"motion"`` and ``"model"`` read one alone (measured in
-``docs/real-faces.md``). Rates, their
+from the body's vertical motion: the face's (:mod:`bigsmall.predict.motion`), else the
+shoulders' (:mod:`bigsmall.predict.shoulders`). BigSmall's default ``breathing="fused"`` reads
+each motion alone where it is clear (on real faces the paper's respiration head is weak and,
+read together with a clear motion, would drag it below the pair's gate) and the head together
+with the face's motion elsewhere; ``"motion"`` and ``"model"`` read the motion or the head
+alone (measured in ``docs/real-faces.md``). Rates, their
 quality and the thresholds below which a rate is withheld are in
 :mod:`bigsmall.predict.analysis`.
 """
@@ -52,6 +53,7 @@ from bigsmall.predict.runner import (
     model_info,
 )
 from bigsmall.predict.session import ModelSession
+from bigsmall.predict.shoulders import ShouldersTrace
 from bigsmall.signal.hrv import (
     MAX_JITTER_SHARE,
     MIN_BEAT_CONSISTENCY,
@@ -92,12 +94,12 @@ _PULSE_LABELS: dict[str, str] = {
     "model": "model (BigSmall PPG head)",
 }
 #: Labels of the :data:`~bigsmall.constants.BREATHING_SOURCES`, where the breathing rate comes
-#: from: the network's respiration head, head motion, or both read together (as the fused pulse).
+#: from: the network's respiration head, the body's motion, or both (as the fused pulse).
 _BREATHING_LABELS: dict[str, str] = {
     "model": "model (BigSmall respiration head)",
-    "motion": "motion (vertical movement of the face; not a network output)",
-    "fused": "fused (vertical movement of the face, read with the BigSmall respiration head "
-    "where it is not clear alone)",
+    "motion": "motion (vertical movement of the face, else of the shoulders; not a network output)",
+    "fused": "fused (vertical movement of the face, else of the shoulders; where neither is "
+    "clear alone, the face's read with the BigSmall respiration head)",
 }
 #: Default analysis window (s) of the rates over time; shorter videos use their own length.
 DEFAULT_WINDOW_SEC: float = 10.0
@@ -148,9 +150,8 @@ class _Waves:
     """Per-frame outputs before analysis: raw pulse/breathing (T,), AU probabilities (T, 12),
     the head's pose (T, 3) (:data:`bigsmall.predict.motion.POSE_COLUMNS`);
     ``pulse_support`` / ``breathing_support``: further raw estimates (wave, diff-normalized)
-    read together with ``pulse`` / ``breathing`` for their rates; ``breathing_lead``: the index
-    (in :meth:`breathing_estimates`) of the one read alone first (``analysis.estimate``'s
-    ``lead``)."""
+    read together with ``pulse`` / ``breathing`` for their rates; ``breathing_order``: how
+    :meth:`breathing_estimates` are read (:class:`analysis.ReadingOrder`)."""
 
     pulse: np.ndarray
     pulse_diff_normalized: bool
@@ -160,7 +161,7 @@ class _Waves:
     pose: np.ndarray
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
-    breathing_lead: int | None = None
+    breathing_order: analysis.ReadingOrder = analysis.ALL_TOGETHER
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
@@ -336,7 +337,12 @@ class Predictor:
             else:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.
-        kwargs = {"fps": fps, "readers": self._crop_readers(), **self._input_kwargs()}
+        kwargs = {
+            "fps": fps,
+            "readers": self._crop_readers(),
+            "view_readers": {"shoulders": ShouldersTrace()},
+            **self._input_kwargs(),
+        }
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", VideoTruncatedWarning)
@@ -439,16 +445,13 @@ class Predictor:
         else:
             pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
-        breathing_support = []
-        breathing_lead = None
         rise = analysis.rise_without_sway(traces["motion"], RISE, fs, _crop_height(inputs))
-        if self.breathing != "motion" and resp_model is not None:
-            breathing, breathing_dn = resp_model, True
-            if self.breathing == "fused":  # head motion leads: see analysis.estimate
-                breathing_support.append((rise, False))
-                breathing_lead = 1
-        else:
-            breathing, breathing_dn = rise, False
+        body = [(rise, False)]  # the face's motion, then the shoulders' (where read)
+        if "shoulders" in traces:
+            body.append((traces["shoulders"][:, RISE], False))
+        model = None if resp_model is None else (resp_model, True)
+        breaths, breathing_order = analysis.breathing_reads(self.breathing, model, body)
+        (breathing, breathing_dn), *breathing_support = breaths
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
@@ -461,7 +464,7 @@ class Predictor:
             traces["motion"],
             support,
             breathing_support,
-            breathing_lead,
+            breathing_order,
         )
         return waves, backend
 
@@ -558,7 +561,7 @@ class Predictor:
                 waves.pulse_estimates(), start, stop, "heart", fs, head=(waves.pose, height)
             )
             br, br_note = self._rate(
-                waves.breathing_estimates(), start, stop, "breathing", fs, waves.breathing_lead
+                waves.breathing_estimates(), start, stop, "breathing", fs, waves.breathing_order
             )
             warn += [n for n in (hr_note, br_note) if n]
 
@@ -582,7 +585,7 @@ class Predictor:
                 valid,
                 fs,
                 window_sec,
-                breathing_lead=waves.breathing_lead,
+                breathing_order=waves.breathing_order,
             )
         )
         hrv, beats, hrv_note = (None, _NO_BEATS, None)
@@ -712,11 +715,11 @@ class Predictor:
         stop: int,
         kind: str,
         fs: float,
-        lead: int | None = None,
+        order: analysis.ReadingOrder = analysis.ALL_TOGETHER,
         head: tuple[np.ndarray, float] | None = None,
     ) -> tuple[analysis.RateEstimate, str | None]:
         """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
-        of one rhythm (``lead``: see :func:`analysis.estimate`), over the longest stretch with
+        of one rhythm (``order``: see :func:`analysis.estimate`), over the longest stretch with
         a face, and a warning. ``head``: the head's pose (T, 3) and the crop's height (px),
         regressed out where the head moves (:func:`analysis.without_head_motion`)."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
@@ -731,7 +734,7 @@ class Predictor:
         if head is not None:
             pose, height = head
             waves = analysis.without_head_motion(waves, pose[start:stop], RISE, height, fs)
-        est = analysis.estimate(waves, fs, kind, lead)
+        est = analysis.estimate(waves, fs, kind, order)
         if est.reliable:
             return est, None
         signal = "pulse" if kind == "heart" else "breathing"

@@ -3,9 +3,10 @@
 Inhalation lifts the shoulders and the upper chest; camera-based breathing monitors read the
 upper body's motion (Bartula et al., "Camera-based system for contactless monitoring of
 respiration", IEEE EMBC 2013; Shao et al., "Noncontact monitoring breathing pattern, exhalation
-flow rate and pulse transit time", IEEE TBME 2014). A talking head nods at the rates people
-breathe, which buries the breathing in the face's own motion (:mod:`bigsmall.predict.motion`);
-the shoulders move far less with speech.
+flow rate and pulse transit time", IEEE TBME 2014, from the shoulders' outline). A talking head
+nods at the rates people breathe, which buries the breathing in the face's own motion
+(:mod:`bigsmall.predict.motion`); the region below the chin moves with speech too, but is a
+second, partly independent view of the rise.
 
 The region is fixed in the frame below the face (:func:`shoulders_region`) and moved only when
 the face has moved far (:data:`REPLACE_SHIFT_FACES`, :data:`REPLACE_SIZE_RATIO`); its pose is
@@ -65,12 +66,14 @@ class ShouldersTracker:
             raise ValueError(f"stride must be >= 1, got {stride}")
         self.stride = stride
         self.count = 0
-        self.face: Box | None = None
+        self.face: Box | None = None  # the face the region was placed under
+        self.seen: Box | None = None  # the last face handed over
         self.region: Box | None = None
         self.tracker = HeadPoseTracker(stride=1)  # shown only the frames measured
 
     def update(self, view: FrameView, face: Box | None) -> np.ndarray:
-        if face is not None and face.w > 0 and face.h > 0:
+        if face is not None and face is not self.seen and face.w > 0 and face.h > 0:
+            self.seen = face  # the same detection is handed over until the next one
             placed = self.face
             if placed is None or moved_apart(placed, face, REPLACE_SHIFT_FACES, REPLACE_SIZE_RATIO):
                 self.face = face

@@ -160,7 +160,6 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     n = round(args.seconds * FS)
-    rows = []
     jobs = [] if args.null else [("talking", name) for name in args.talking]
     photo_kind = "null" if args.null else "nopulse" if args.no_pulse else "still"
     jobs += [(photo_kind, str(p)) for p in args.photos]
@@ -201,10 +200,11 @@ def main() -> None:
                 labels |= {"ppg": ppg} if pct else {}
                 pd.DataFrame(labels).to_csv(args.out / f"{name}.csv", index=False)
         write(args.out / f"{name}.mp4", frames, crf)
-        rows.append((name, kind, round(hr, 2), round(br, 2), round(pct, 3), crf))
-        print(rows[-1], flush=True)
-    with open(args.out / "truth.csv", "a", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+        row = (name, kind, round(hr, 2), round(br, 2), round(pct, 3), crf)
+        # each video's row as soon as it is written: a refusal later keeps the earlier rows
+        with open(args.out / "truth.csv", "a", newline="") as handle:
+            csv.writer(handle).writerow(row)
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,8 @@ class _Waves:
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_order: analysis.ReadingOrder = analysis.ALL_TOGETHER
+    #: the crop box's median height (px) the head's motion is measured against
+    crop_height_px: float = 0.0
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
@@ -445,7 +447,8 @@ class Predictor:
         else:
             pulse = PULSE_SIGN[self.method] * extract_pulse(inputs.rgb, fs, self.method)
             pulse_dn = False
-        rise = analysis.rise_without_sway(traces["motion"], RISE, fs, _crop_height(inputs))
+        height = _crop_height(inputs)
+        rise = analysis.rise_without_sway(traces["motion"], RISE, fs, height)
         body = [(rise, False)]  # the face's motion, then the shoulders' (where read)
         if "shoulders" in traces:
             body.append((traces["shoulders"][:, RISE], False))
@@ -465,6 +468,7 @@ class Predictor:
             support,
             breathing_support,
             breathing_order,
+            height,
         )
         return waves, backend
 
@@ -533,7 +537,7 @@ class Predictor:
         valid = np.asarray(inputs.face_found, bool)
         found = float(valid.mean())
         start, stop = analysis.longest_run(valid)
-        height = _crop_height(inputs)
+        height = waves.crop_height_px
         warn = list(notes)
         if found < 1.0:
             warn.append(

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from bigsmall.video.boxes import Box, moved_apart
 from bigsmall.video.inputs import read_stored_frames
 
 #: The pose is measured on one frame in this many (breathing is slower than 1 Hz); the frames
@@ -48,7 +49,8 @@ FLOW_LEVELS: int = 2
 MIN_POINTS: int = 8
 KEY_INTERVAL_MEASURES: int = 300
 #: A box that changes this much between two measured frames has jumped (a detection taken at
-#: once: another face, a false one, a partial one): size ratio, and centre shift in box widths.
+#: once: another face, a false one, a partial one): size ratio, and centre shift in box widths
+#: across or heights down (:func:`bigsmall.video.boxes.moved_apart`).
 #: The crops before and after show different things, so a new key is taken instead of
 #: following points between them (followed across, wrong matches step the pose: a 2-s jump to
 #: the whole frame read as a 70-px rise on a tight photo, then as breathing).
@@ -64,18 +66,6 @@ def _to_frame(points: np.ndarray, box: Sequence[float], crop_hw: tuple[int, int]
     height, width = crop_hw
     scale = np.array([box[2] / width, box[3] / height], np.float64)
     return np.asarray(box[:2], np.float64) + points.reshape(-1, 2).astype(np.float64) * scale
-
-
-def _box_jumped(before: Sequence[float], after: Sequence[float]) -> bool:
-    """Whether the box ``[x, y, w, h]`` jumped (:data:`BOX_JUMP_SIZE_RATIO`,
-    :data:`BOX_JUMP_SHIFT_WIDTHS`) rather than moved with the face."""
-    width = max(float(before[2]), 1e-6)
-    ratio = max(float(after[2]), 1e-6) / width
-    shift = np.hypot(
-        (after[0] + after[2] / 2.0) - (before[0] + before[2] / 2.0),
-        (after[1] + after[3] / 2.0) - (before[1] + before[3] / 2.0),
-    )
-    return max(ratio, 1.0 / ratio) > BOX_JUMP_SIZE_RATIO or shift > BOX_JUMP_SHIFT_WIDTHS * width
 
 
 class HeadPoseTracker:
@@ -123,7 +113,9 @@ class HeadPoseTracker:
         self.key_box, self.key_pose, self.key_age = box, self.pose.copy(), 0
 
     def _measure(self, gray: np.ndarray, box: tuple[float, ...]) -> None:
-        jumped = self.last_box is not None and _box_jumped(self.last_box, box)
+        jumped = self.last_box is not None and moved_apart(
+            Box(*self.last_box), Box(*box), BOX_JUMP_SHIFT_WIDTHS, BOX_JUMP_SIZE_RATIO
+        )
         self.last_box = box
         if (
             jumped

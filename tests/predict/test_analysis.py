@@ -199,17 +199,22 @@ def test_leads_are_read_alone_in_turn_then_the_chosen_ones_together() -> None:
     face, shoulders, resp = breathing(14.0, 30.0), breathing(14.0, 0.4), breathing(22.0, 2.0)
     order = analysis.ReadingOrder(leads=(1, 2), together=(0, 1))
     led = analysis.estimate([resp, face, shoulders], FS, "breathing", order)
-    assert led.n_waves == 1 and abs(led.rate_bpm - 14.0) < 0.3
+    assert led.n_waves == 1 and abs(led.rate_bpm - 14.0) < 0.3 and led.read_from == (2,)
     quiet = breathing(14.0, 30.0)
     pair = analysis.estimate([resp, face, quiet], FS, "breathing", order)
-    assert pair.n_waves == 2
+    assert pair.n_waves == 2 and pair.read_from == (0, 1)
     np.testing.assert_equal(
         astuple(pair), astuple(analysis.estimate([resp, face], FS, "breathing"))
     )
-    assert analysis.estimate([resp, face, quiet], FS, "breathing").n_waves == 3
+    together = analysis.estimate([resp, face, quiet], FS, "breathing")
+    assert together.n_waves == 3 and together.read_from == (0, 1, 2)
+    flat = analysis.estimate([resp, np.zeros(t.size), quiet], FS, "breathing")
+    assert flat.read_from == (0, 2)  # a wave that never moves is left out
 
 
 def test_breathing_reads_follow_the_source() -> None:
+    """It arranges whatever it is given (here ``(wave, diff-normalized)``; ``predict`` adds a
+    label)."""
     model, face, shoulders = (np.ones(3), True), (np.zeros(3), False), (np.full(3, 2.0), False)
     reads, order = analysis.breathing_reads("fused", model, [face, shoulders])
     assert [r[0][0] for r in reads] == [1.0, 0.0, 2.0]

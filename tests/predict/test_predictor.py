@@ -28,6 +28,7 @@ def test_pos_with_motion_breathing_reads_known_rates(demo_video: tuple[Path, obj
     assert abs(result.breathing_rate_bpm - truth.breathing_rate_bpm) < 2.0
     assert result.au_occurrence is None
     assert result.signal_quality["breathing_source"].startswith("motion")
+    assert result.signal_quality["breathing_read_from"] == "face motion"
     assert result.face_found_fraction == 1.0
     assert result.frame_count == round(24.0 * truth.fps)
     summary = result.summary()

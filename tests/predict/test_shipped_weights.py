@@ -72,6 +72,7 @@ def test_fused_and_model_pulse_on_the_demo(demo_video: tuple[Path, object]) -> N
     # The demo's head motion is clear: the fused breathing takes it alone (one wave's 3 dB gate)
     assert fused.signal_quality["breathing_source"].startswith("fused")
     assert fused.signal_quality["breathing_snr_threshold_db"] == 3.0
+    assert fused.signal_quality["breathing_read_from"] == "face motion"
     assert fused.breathing_rate_bpm == pytest.approx(truth.breathing_rate_bpm, abs=1.0)
     with pytest.raises(Exception, match="unknown pulse source"):
         Predictor(pulse="best")

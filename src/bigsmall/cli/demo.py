@@ -12,7 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from bigsmall.cli.predict import add_model_arguments, add_pulse_argument, positive_float
+from bigsmall.cli.predict import (
+    add_model_arguments,
+    add_pulse_argument,
+    breathing_origin,
+    positive_float,
+)
 
 DEFAULT_OUT = "bigsmall-demo"
 DEMO_VIDEO = "demo.mp4"
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             f"(error {measured - true:+.1f})"
         )
 
-    source = str(result.signal_quality["breathing_source"]).split(" ", 1)[0]
+    source = breathing_origin(result)
     print(f"demo video: {out / DEMO_VIDEO} ({args.seconds:g} s, rendered in {rendered:.1f} s)")
     print(f"method: {result.method}; breathing from {source}")
     print(line("heart rate", truth.heart_rate_bpm, result.heart_rate_bpm, "bpm"))

@@ -186,6 +186,17 @@ def _still_image_line(result: object) -> str | None:
     return f"still image, {face}; AUs present: {shown}"
 
 
+def breathing_origin(result: object) -> str:
+    """The breathing source in a word, and what a given rate was read from (e.g. "fused: shoulders
+    motion")."""
+    quality = result.signal_quality
+    source = str(quality["breathing_source"]).split(" ", 1)[0]
+    read_from = quality.get("breathing_read_from")
+    return (
+        f"{source}: {read_from}" if read_from and result.breathing_rate_bpm is not None else source
+    )
+
+
 def _print_result(result: object, out: Path) -> None:
     def fmt(value: object, unit: str) -> str:
         return "not reported" if value is None else f"{value:.1f} {unit}"
@@ -194,7 +205,7 @@ def _print_result(result: object, out: Path) -> None:
     if still := _still_image_line(result):
         print(f"{result.source}: {still} -> {out}")
         return
-    source = str(quality["breathing_source"]).split(" ", 1)[0]
+    source = breathing_origin(result)
     print(
         f"{result.source}: heart rate {fmt(result.heart_rate_bpm, 'bpm')} "
         f"(pulse {quality['pulse_quality']}), breathing {fmt(result.breathing_rate_bpm, '/min')} "

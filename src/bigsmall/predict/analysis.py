@@ -60,6 +60,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -203,6 +204,9 @@ def rate_wave(x: np.ndarray, fs: float, kind: str, diff_normalized: bool) -> np.
     return rate_view(prepare(x, fs, kind, diff_normalized), diff_normalized)
 
 
+_Read = TypeVar("_Read")
+
+
 def rate_view(prepared: np.ndarray, diff_normalized: bool) -> np.ndarray:
     """(T,) a :func:`prepare`-d waveform → (T,) what its rate is read from (:func:`rate_wave`)."""
     return np.diff(prepared, prepend=prepared[:1]) if diff_normalized else prepared
@@ -211,13 +215,15 @@ def rate_view(prepared: np.ndarray, diff_normalized: bool) -> np.ndarray:
 @dataclass(frozen=True)
 class RateEstimate:
     """A rate (per minute; NaN when too noisy or too short), its SNR (dB), quality label
-    ("good", "fair", "poor", or :data:`TOO_SHORT` when the stretch was too short to read) and
-    the number of estimates it was read from."""
+    ("good", "fair", "poor", or :data:`TOO_SHORT` when the stretch was too short to read), the
+    number of estimates it was read from and their indices among those given to
+    :func:`estimate` (empty when none was usable)."""
 
     rate_bpm: float
     snr_db: float
     quality: str
     n_waves: int = 1
+    read_from: tuple[int, ...] = ()
 
     @property
     def reliable(self) -> bool:
@@ -253,18 +259,18 @@ def estimate(
     passes the one-wave gate is returned, ``n_waves`` 1) and those read together otherwise.
     """
     waves = _as_waves(waves)
+    chosen = range(len(waves))
     if len(waves) > 1:
         for lead in order.leads:
             alone = estimate([waves[lead]], fs, kind)
             if alone.reliable:
-                return alone
+                return replace(alone, read_from=(lead,))
         if order.together is not None:
-            waves = [waves[i] for i in order.together]
-    usable = [
-        np.asarray(w, np.float64)
-        for w in waves
-        if np.size(w) >= _MIN_SAMPLES and np.any(np.asarray(w))
-    ]
+            chosen = order.together
+    read_from = tuple(
+        i for i in chosen if np.size(waves[i]) >= _MIN_SAMPLES and np.any(np.asarray(waves[i]))
+    )
+    usable = [np.asarray(waves[i], np.float64) for i in read_from]
     if not usable:
         return RateEstimate(float("nan"), float("nan"), "poor")
     band = PRODUCT_SETTINGS.band_hz(kind)
@@ -275,19 +281,17 @@ def estimate(
     if at_band_edge(freqs_hz, rate / 60.0, band):
         label = "poor"
     if label == "poor":
-        return RateEstimate(float("nan"), snr, label, len(usable))
+        return RateEstimate(float("nan"), snr, label, len(usable), read_from)
     # the gate reads the bins; the rate reported is the peak between them
     rate = 60.0 * refine_peak_hz(usable, fs, band, rate / 60.0)
-    return RateEstimate(rate, snr, label, len(usable))
+    return RateEstimate(rate, snr, label, len(usable), read_from)
 
 
 def breathing_reads(
-    source: str,
-    model: tuple[np.ndarray, bool] | None,
-    body: Sequence[tuple[np.ndarray, bool]],
-) -> tuple[list[tuple[np.ndarray, bool]], ReadingOrder]:
-    """The raw breathing estimates ``(wave, diff-normalized)`` read for ``source`` and how
-    (:class:`ReadingOrder`).
+    source: str, model: _Read | None, body: Sequence[_Read]
+) -> tuple[list[_Read], ReadingOrder]:
+    """The raw breathing estimates read for ``source`` (any items: e.g. ``(wave,
+    diff-normalized)``, arranged, not read) and how (:class:`ReadingOrder`).
 
     model: the respiration head's output, or ``None`` (no network: the motion alone).
     body: the motion estimates in the order they lead: the face's rise, then the shoulders'.

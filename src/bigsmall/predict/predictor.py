@@ -164,6 +164,8 @@ class _Waves:
     breathing_order: analysis.ReadingOrder = analysis.ALL_TOGETHER
     #: the crop box's median height (px) the head's motion is measured against
     crop_height_px: float = 0.0
+    #: what each of :meth:`breathing_estimates` is ("face motion", "shoulders motion", ...)
+    breathing_labels: tuple[str, ...] = ()
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
@@ -449,12 +451,13 @@ class Predictor:
             pulse_dn = False
         height = _crop_height(inputs)
         rise = analysis.rise_without_sway(traces["motion"], RISE, fs, height)
-        body = [(rise, False)]  # the face's motion, then the shoulders' (where read)
+        body = [(rise, False, "face motion")]  # then the shoulders' (where read)
         if "shoulders" in traces:
-            body.append((traces["shoulders"][:, RISE], False))
-        model = None if resp_model is None else (resp_model, True)
+            body.append((traces["shoulders"][:, RISE], False, "shoulders motion"))
+        model = None if resp_model is None else (resp_model, True, "respiration head")
         breaths, breathing_order = analysis.breathing_reads(self.breathing, model, body)
-        (breathing, breathing_dn), *breathing_support = breaths
+        (breathing, breathing_dn, _), *others = breaths
+        breathing_support = [(wave, dn) for wave, dn, _ in others]
         support = []
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
@@ -469,6 +472,7 @@ class Predictor:
             breathing_support,
             breathing_order,
             height,
+            tuple(label for _, _, label in breaths),
         )
         return waves, backend
 
@@ -614,6 +618,8 @@ class Predictor:
             "breathing_quality": br.quality,
             "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing", br.n_waves),
             "breathing_source": _BREATHING_LABELS[self.breathing],
+            "breathing_read_from": " + ".join(waves.breathing_labels[i] for i in br.read_from)
+            or None,
         }
         if self.uses_model:
             quality["pulse_source"] = _PULSE_LABELS[self.pulse]

@@ -212,6 +212,16 @@ def test_leads_are_read_alone_in_turn_then_the_chosen_ones_together() -> None:
     assert flat.read_from == (0, 2)  # a wave that never moves is left out
 
 
+def test_a_reading_order_must_name_estimates_that_exist() -> None:
+    wave = np.sin(np.arange(900) / FS)
+    with pytest.raises(ValueError, match="beyond the 2 given"):
+        analysis.estimate([wave, wave], FS, "breathing", analysis.ReadingOrder(leads=(2,)))
+    with pytest.raises(ValueError, match=">= 0"):
+        analysis.ReadingOrder(leads=(-1,))
+    with pytest.raises(ValueError, match="at least one"):
+        analysis.ReadingOrder(together=())
+
+
 def test_breathing_reads_follow_the_source() -> None:
     """It arranges whatever it is given (here ``(wave, diff-normalized)``; ``predict`` adds a
     label)."""
@@ -221,7 +231,7 @@ def test_breathing_reads_follow_the_source() -> None:
     assert order == analysis.ReadingOrder(leads=(1, 2), together=(0, 1))
     reads, order = analysis.breathing_reads("motion", model, [face, shoulders])
     assert [r[0][0] for r in reads] == [0.0, 2.0] and order.leads == (0, 1)
-    assert order.together is None
+    assert order.together == (0,)  # never averaged
     reads, order = analysis.breathing_reads("model", model, [face, shoulders])
     assert [r[0][0] for r in reads] == [1.0] and order == analysis.ALL_TOGETHER
     reads, order = analysis.breathing_reads("fused", None, [face])  # no network: the motion

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bigsmall.predict import analysis
+from bigsmall.predict import Predictor, analysis
 from bigsmall.predict.live import LiveEstimator
 from bigsmall.predict.motion import RISE
 from bigsmall.predict.shoulders import (
@@ -107,6 +107,19 @@ def test_the_region_stays_put_under_small_box_changes_and_moves_with_the_face() 
     assert tracker.region is not None and tracker.region.x == pytest.approx(0.0)
 
 
+def test_a_face_first_seen_low_gets_its_region_once_there_is_room() -> None:
+    tracker = ShouldersTracker()
+    view = RgbView(_frames(np.zeros(1), np.zeros(1))[0])
+    tracker.update(view, Box(110.0, 250.0, 100.0, 100.0))  # chin at the frame's edge: no room
+    assert tracker.region is None
+    tracker.update(view, Box(110.0, 210.0, 100.0, 100.0))  # 0.4 faces higher: room now
+    assert tracker.region is not None and tracker.region.h == pytest.approx(35.0)
+    tracker.update(view, Box(110.0, 180.0, 100.0, 100.0))  # 0.3 faces higher: 1.9× the rows
+    assert tracker.region.h == pytest.approx(65.0)
+    tracker.update(view, Box(110.0, 170.0, 100.0, 100.0))  # a little higher: kept
+    assert tracker.region.h == pytest.approx(65.0)
+
+
 def test_a_still_body_reads_no_breathing() -> None:
     n = 900
     trace = ShouldersTrace()
@@ -141,3 +154,19 @@ def test_live_reads_the_shoulders_where_the_face_motion_is_unclear() -> None:
     assert order.leads == (0, 1)
     whole = live.summary()
     assert whole.breathing_rate_bpm is not None and abs(whole.breathing_rate_bpm - 15.0) < 0.5
+
+
+def test_predict_reads_the_shoulders_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same scene through ``predict`` (an array, as a video would be read): the rate comes
+    from the shoulders and the summary says so; a still body gets no rate and no source."""
+    monkeypatch.setattr("bigsmall.video.inputs.create_detector", lambda *a, **k: _FixedFace())
+    n = 900
+    t = np.arange(n) / FS
+    jitter = np.random.default_rng(3).uniform(-3.0, 3.0, n).round()
+    breathing = np.stack(_frames(1.5 * np.sin(2 * np.pi * 0.25 * t), jitter))
+    result = Predictor(method="pos").predict(breathing, fps=FS)
+    assert result.signal_quality["breathing_read_from"] == "shoulders motion"
+    assert result.breathing_rate_bpm is not None and abs(result.breathing_rate_bpm - 15.0) < 0.5
+    still = Predictor(method="pos").predict(np.stack(_frames(np.zeros(n), jitter)), fps=FS)
+    assert still.breathing_rate_bpm is None
+    assert still.signal_quality["breathing_read_from"] is None

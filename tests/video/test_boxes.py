@@ -137,3 +137,5 @@ def test_moved_apart_measures_shift_per_axis_and_size_by_ratio() -> None:
     assert not moved_apart(a, Box(90.0, 95.0, 125.0, 60.0), 0.5, 1.3)  # ×1.25 about the centre
     assert moved_apart(a, Box(100.0, 100.0, 100.0, 66.0), 0.5, 1.3)  # taller by ×1.32
     assert moved_apart(a, Box(100.0, 100.0, 76.0, 50.0), 0.5, 1.3)  # narrower by ×1.32
+    assert moved_apart(a, Box(100.0, 100.0, 0.0, 50.0), 0.5, 1.3)  # an empty box
+    assert moved_apart(Box(100.0, 100.0, 0.0, 0.0), a, 0.5, 1.3)

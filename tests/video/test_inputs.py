@@ -331,9 +331,13 @@ def test_view_readers_see_every_whole_frame_and_the_last_face(faces_dir: Path) -
     assert np.max(np.abs(rows[:, 0] - grey)) < 0.15 * np.mean(grey)
     faces = rows[:, 1:]
     assert np.isfinite(faces).all()
-    # the crop box is the face box enlarged 1.5× about its centre (gliding between detections)
+    # the crop box is the face box enlarged 1.5× about its centre (gliding between detections),
+    # so the readers are handed the detection itself, not the crop
     centre = faces[:, :2] + faces[:, 2:] / 2.0
     crop_centre = inputs.boxes[:, :2] + inputs.boxes[:, 2:] / 2.0
     assert np.max(np.abs(centre - crop_centre)) < 0.1 * faces[0, 2]
+    inside = (inputs.boxes[:, 0] > 0) & (inputs.boxes[:, 0] + inputs.boxes[:, 2] < w)
+    assert inside.any()
+    np.testing.assert_allclose(inputs.boxes[inside, 2] / faces[inside, 2], 1.5, rtol=0.1)
     with pytest.raises(ValueError, match="share the names"):
         build_bigsmall_inputs(path, readers={"x": _FrameLog()}, view_readers={"x": _ViewLog()})

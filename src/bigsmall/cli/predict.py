@@ -6,6 +6,7 @@ import argparse
 import glob
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bigsmall.constants import (
     BACKENDS,
@@ -14,6 +15,9 @@ from bigsmall.constants import (
     PREDICT_METHODS,
     PULSE_SOURCES,
 )
+
+if TYPE_CHECKING:  # the CLI imports the package's heavy parts only when a command runs
+    from bigsmall.predict.result import PredictionResult
 
 #: File suffixes taken as videos when a folder of videos is given.
 VIDEO_SUFFIXES: frozenset[str] = frozenset(
@@ -186,7 +190,7 @@ def _still_image_line(result: object) -> str | None:
     return f"still image, {face}; AUs present: {shown}"
 
 
-def breathing_origin(result: object) -> str:
+def breathing_origin(result: PredictionResult) -> str:
     """The breathing source in a word, and what a given rate was read from (e.g. "fused: shoulders
     motion")."""
     quality = result.signal_quality

@@ -110,9 +110,10 @@ class LiveEstimator:
             :func:`bigsmall.predict.runner.make_runner`) for method "bigsmall", else ``None``.
         n_segment: frames per network window.
         method: "bigsmall" or a classic rPPG method.
-        breathing: "fused" (the motion alone where it is clear, else both read together:
-            ``predict``'s default), "motion" (vertical movement of the face, else of the
-            shoulders) or "model" (respiration head); without a runner always "motion".
+        breathing: "fused" (the face's motion, else the shoulders', where clear alone, else the
+            face's read with the respiration head: ``predict``'s default), "motion" (vertical
+            movement of the face, else of the shoulders) or "model" (respiration head); without
+            a runner always "motion".
         window_sec: heart-rate window (also when the first estimate comes).
         big_hw, small_hw: input sizes of the network.
         crop: the crop the network's weights were trained with (``face``, ``bp4d_framing``,

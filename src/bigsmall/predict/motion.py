@@ -55,7 +55,7 @@ KEY_INTERVAL_MEASURES: int = 300
 #: following points between them (followed across, wrong matches step the pose: a 2-s jump to
 #: the whole frame read as a 70-px rise on a tight photo, then as breathing).
 BOX_JUMP_SIZE_RATIO: float = 1.2
-BOX_JUMP_SHIFT_WIDTHS: float = 0.2
+BOX_JUMP_SHIFT_FRACTION: float = 0.2
 #: Columns of a pose row, and the one breathing is read from.
 POSE_COLUMNS: tuple[str, ...] = ("rise_px", "rotation_rad", "log_scale")
 RISE: int = 0
@@ -114,7 +114,7 @@ class HeadPoseTracker:
 
     def _measure(self, gray: np.ndarray, box: tuple[float, ...]) -> None:
         jumped = self.last_box is not None and moved_apart(
-            Box(*self.last_box), Box(*box), BOX_JUMP_SHIFT_WIDTHS, BOX_JUMP_SIZE_RATIO
+            Box(*self.last_box), Box(*box), BOX_JUMP_SHIFT_FRACTION, BOX_JUMP_SIZE_RATIO
         )
         self.last_box = box
         if (

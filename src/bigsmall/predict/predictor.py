@@ -159,13 +159,13 @@ class _Waves:
     breathing_diff_normalized: bool
     au: np.ndarray | None
     pose: np.ndarray
+    #: the crop box's median height (px) the head's motion is measured against
+    crop_height_px: float
+    #: what each of :meth:`breathing_estimates` is ("face motion", "shoulders motion", ...)
+    breathing_labels: tuple[str, ...]
     pulse_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_support: list[tuple[np.ndarray, bool]] = field(default_factory=list)
     breathing_order: analysis.ReadingOrder = analysis.ALL_TOGETHER
-    #: the crop box's median height (px) the head's motion is measured against
-    crop_height_px: float = 0.0
-    #: what each of :meth:`breathing_estimates` is ("face motion", "shoulders motion", ...)
-    breathing_labels: tuple[str, ...] = ()
 
     def pulse_estimates(self) -> list[tuple[np.ndarray, bool]]:
         return [(self.pulse, self.pulse_diff_normalized), *self.pulse_support]
@@ -311,6 +311,17 @@ class Predictor:
             return {"size_hw": BIG_SIZE_HW, "small_hw": SMALL_SIZE_HW, "crop": "face"}
         return self.session.input_kwargs()
 
+    def _build_kwargs(self, fps: float | None) -> dict[str, object]:
+        """:func:`build_bigsmall_inputs`' arguments for a video, frame folder or array: the
+        weights' sizes and crop, the readings taken from the crops and from the whole frames
+        (the shoulders' motion)."""
+        return {
+            "fps": fps,
+            "readers": self._crop_readers(),
+            "view_readers": {"shoulders": ShouldersTrace()},
+            **self._input_kwargs(),
+        }
+
     def _crop_mode(self) -> str:
         return self.session.crop if self.uses_model else "face"
 
@@ -321,7 +332,7 @@ class Predictor:
         notes: list[str] = []
         if isinstance(source, np.ndarray):
             fps = _check_array(source, fps)
-            kwargs = {"fps": fps, "readers": self._crop_readers(), **self._input_kwargs()}
+            kwargs = self._build_kwargs(fps)
             return build_bigsmall_inputs(_batches(source, fps), **kwargs), notes, "array"
         path = Path(source)
         if not path.exists():
@@ -341,12 +352,7 @@ class Predictor:
             else:
                 built_source = reader
         # The video opened (or is a frame folder): now load the model, whose sizes it needs.
-        kwargs = {
-            "fps": fps,
-            "readers": self._crop_readers(),
-            "view_readers": {"shoulders": ShouldersTrace()},
-            **self._input_kwargs(),
-        }
+        kwargs = self._build_kwargs(fps)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", VideoTruncatedWarning)
@@ -462,17 +468,17 @@ class Predictor:
         if "skin" in traces:
             support.append((PULSE_SIGN["pos"] * extract_pulse(traces["skin"], fs, "pos"), False))
         waves = _Waves(
-            pulse,
-            pulse_dn,
-            breathing,
-            breathing_dn,
-            au,
-            traces["motion"],
-            support,
-            breathing_support,
-            breathing_order,
-            height,
-            tuple(label for _, _, label in breaths),
+            pulse=pulse,
+            pulse_diff_normalized=pulse_dn,
+            breathing=breathing,
+            breathing_diff_normalized=breathing_dn,
+            au=au,
+            pose=traces["motion"],
+            crop_height_px=height,
+            breathing_labels=tuple(label for _, _, label in breaths),
+            pulse_support=support,
+            breathing_support=breathing_support,
+            breathing_order=breathing_order,
         )
         return waves, backend
 
@@ -619,7 +625,8 @@ class Predictor:
             "breathing_snr_threshold_db": analysis.snr_threshold_db("breathing", br.n_waves),
             "breathing_source": _BREATHING_LABELS[self.breathing],
             "breathing_read_from": " + ".join(waves.breathing_labels[i] for i in br.read_from)
-            or None,
+            if br.reliable
+            else None,
         }
         if self.uses_model:
             quality["pulse_source"] = _PULSE_LABELS[self.pulse]

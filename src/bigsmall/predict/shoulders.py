@@ -38,7 +38,8 @@ MIN_REGION_PX: int = 16
 #: The grey copy's width (pixels; the height follows the region's shape).
 READ_WIDTH_PX: int = 144
 #: The region is placed anew when the face's centre has moved this many face widths (across)
-#: or heights (down), or its size changed by this ratio, since the face it was placed under.
+#: or heights (down), or its size changed by this ratio, since the face it was placed under, or
+#: when a new region would be taller than the current one by this ratio.
 REPLACE_SHIFT_FACES: float = 0.5
 REPLACE_SIZE_RATIO: float = 1.3
 
@@ -74,10 +75,7 @@ class ShouldersTracker:
     def update(self, view: FrameView, face: Box | None) -> np.ndarray:
         if face is not None and face is not self.seen and face.w > 0 and face.h > 0:
             self.seen = face  # the same detection is handed over until the next one
-            placed = self.face
-            if placed is None or moved_apart(placed, face, REPLACE_SHIFT_FACES, REPLACE_SIZE_RATIO):
-                self.face = face
-                self.region = shoulders_region(face, view.width, view.height)
+            self._place(face, view.width, view.height)
         if self.region is not None and self.count % self.stride == 0:
             gray = view.gray(self.region)
             if gray.size:
@@ -87,6 +85,20 @@ class ShouldersTracker:
                 self.tracker.update_gray(small, (region.x, region.y, region.w, region.h))
         self.count += 1
         return self.tracker.pose.copy()
+
+    def _place(self, face: Box, width: int, height: int) -> None:
+        """Place the region under ``face`` where there is none yet, where the face moved far
+        from the one it was placed under, or where the new one has more room below it (a face
+        first seen low in the frame, then higher)."""
+        candidate = shoulders_region(face, width, height)
+        placed, current = self.face, self.region
+        if (
+            placed is None
+            or current is None
+            or moved_apart(placed, face, REPLACE_SHIFT_FACES, REPLACE_SIZE_RATIO)
+            or (candidate is not None and candidate.h > REPLACE_SIZE_RATIO * current.h)
+        ):
+            self.face, self.region = face, candidate
 
 
 class ShouldersTrace:

@@ -227,7 +227,10 @@ class FaceTracker:
 
 def moved_apart(a: Box, b: Box, shift: float, size_ratio: float) -> bool:
     """True when ``b``'s centre lies more than ``shift`` of ``a``'s width across or of its
-    height down from ``a``'s, or their widths or heights differ by more than ``size_ratio``."""
+    height down from ``a``'s, or their widths or heights differ by more than ``size_ratio``
+    (an empty box has always moved apart)."""
+    if min(a.w, a.h, b.w, b.h) <= 0:
+        return True
     (ax, ay), (bx, by) = a.center, b.center
     limit = np.log(size_ratio)
     return (

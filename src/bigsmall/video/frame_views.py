@@ -31,7 +31,9 @@ class FrameView(Protocol):
     def crop(self, box: Box | None) -> np.ndarray: ...
 
     def gray(self, box: Box) -> np.ndarray:
-        """(h, w) uint8 grey levels inside ``box`` clipped to the frame (may be empty)."""
+        """(h, w) uint8 grey levels inside ``box`` clipped to the frame (may be empty): the
+        decoded luma of YUV video (video range, 16–235), else the RGB frame's grey. May be a
+        view of the decoder's buffer: valid while the frame is handled; copy it to keep it."""
         ...
 
 

@@ -323,12 +323,11 @@ def test_view_readers_see_every_whole_frame_and_the_last_face(faces_dir: Path) -
     inputs = build_bigsmall_inputs(path, every_k_frames=10, view_readers={"views": _ViewLog()})
     rows = inputs.readings["views"]
     assert rows.shape == (len(inputs), 5) == (72, 5)
-    # the decoded luma (YUV planes) against the grey of the decoded RGB frames
+    # the decoded luma (YUV planes) gives the grey of the decoded RGB frames
     frames = read_all(path).frames
     h, w = frames.shape[1:3]
     grey = [cv2.cvtColor(f[: h // 2, : w // 2], cv2.COLOR_RGB2GRAY).mean() for f in frames]
-    assert np.corrcoef(rows[:, 0], grey)[0, 1] > 0.99
-    assert np.max(np.abs(rows[:, 0] - grey)) < 0.15 * np.mean(grey)
+    assert np.max(np.abs(rows[:, 0] - grey)) < 1.0
     faces = rows[:, 1:]
     assert np.isfinite(faces).all()
     # the crop box is the face box enlarged 1.5× about its centre (gliding between detections),

@@ -31,9 +31,9 @@ class FrameView(Protocol):
     def crop(self, box: Box | None) -> np.ndarray: ...
 
     def gray(self, box: Box) -> np.ndarray:
-        """(h, w) uint8 grey levels inside ``box`` clipped to the frame (may be empty): the
-        decoded luma of YUV video (video range, 16–235), else the RGB frame's grey. May be a
-        view of the decoder's buffer: valid while the frame is handled; copy it to keep it."""
+        """(h, w) uint8 grey levels (0–255) inside ``box`` clipped to the frame (may be empty):
+        the levels OpenCV's RGB-to-grey gives of the RGB frame, within rounding, whether the
+        frame came as RGB or as YUV planes."""
         ...
 
 
@@ -61,6 +61,12 @@ class RgbView:
         if x1 <= x0 or y1 <= y0:
             return np.zeros((0, 0), np.uint8)
         return cv2.cvtColor(np.ascontiguousarray(self.rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+
+
+#: Video-range luma (16–235) to full range (0–255), rounded.
+_FULL_RANGE: np.ndarray = np.clip(np.round((np.arange(256) - 16.0) * 255.0 / 219.0), 0, 255).astype(
+    np.uint8
+)
 
 
 def _plane(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
@@ -100,11 +106,12 @@ class I420View:
         return rgb[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0]
 
     def gray(self, box: Box) -> np.ndarray:
-        """The luma plane inside ``box`` (no conversion)."""
+        """The luma plane inside ``box`` stretched from video range (16–235) to 0–255 (the
+        grey of the BT.601 RGB frame: its weights sum to 1, so grey equals luma)."""
         x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
         if x1 <= x0 or y1 <= y0:
             return np.zeros((0, 0), np.uint8)
-        return self.y[y0:y1, x0:x1]
+        return cv2.LUT(self.y[y0:y1, x0:x1], _FULL_RANGE)
 
     def _convert(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         h, w = y1 - y0, x1 - x0

@@ -7,12 +7,14 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bigsmall.cli import main
+from bigsmall.cli.predict import breathing_origin
 from bigsmall.predict import SUMMARY_KEYS
 from bigsmall.predict.outputs import COMBINED_COLUMNS
 from bigsmall.video.writer import VideoWriter
@@ -490,3 +492,16 @@ def test_live_on_a_variable_frame_rate_file_is_not_called_truncated(
     code, stdout, err = _run(["live", "--video", str(vfr), "--method", "pos"], capsys)
     assert code == 0, err
     assert stdout.strip().splitlines()[-2].startswith("processed")
+
+
+def test_the_console_says_what_a_breathing_rate_was_read_from() -> None:
+    quality = {"breathing_source": "fused (the face's motion, else ...)"}
+    given = SimpleNamespace(
+        breathing_rate_bpm=14.2,
+        signal_quality={**quality, "breathing_read_from": "shoulders motion"},
+    )
+    withheld = SimpleNamespace(
+        breathing_rate_bpm=None, signal_quality={**quality, "breathing_read_from": None}
+    )
+    assert breathing_origin(given) == "fused: shoulders motion"
+    assert breathing_origin(withheld) == "fused"

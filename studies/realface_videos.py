@@ -13,7 +13,10 @@ as H.264. The set mirrors the held-out check of the default weights: 30 s per vi
 - Pulse: each skin pixel is darkened by ``a · s_c · p(t)`` with ``p`` a unit-peak PPG shape
   (the project's real-PPG shapes), ``a`` the green-channel modulation and ``s_c`` the blood
   colour signature of de Haan & van Leest (Physiol. Meas. 2014) relative to green.
-- Breathing: the whole frame shifts vertically by ``b · r(t)`` (``r`` unit-peak).
+- Breathing: the whole frame shifts vertically by ``b · r(t)`` (``r`` unit-peak); with
+  ``--breathing-moves body`` only the person does (the face and everything below the chin
+  across 2.8 face widths, soft-edged) while the background above and beside stays still, as
+  with a camera on a stand.
 - Clips shorter than 30 s are played forward then backward until 30 s.
 - ``--talking`` takes faces_motion names (``d6``) or paths to other real face clips.
 - ``--noise``: camera noise added to every pixel (grey levels, sd; default 1).
@@ -99,8 +102,26 @@ def find_face(frame: np.ndarray):
     return detect_largest_face(frame, HAAR) or detect_largest_face(frame, _cnn())
 
 
+def body_mask(shape: tuple[int, int], box) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: the person around face ``box`` (a face ellipse and the body
+    below the chin, 2.8 face widths across), edges softened over about a tenth of a face."""
+    mask = np.zeros(shape, np.float32)
+    cx, cy = round(box.x + box.w / 2), round(box.y + box.h * 0.5)
+    cv2.ellipse(mask, (cx, cy), (round(box.w * 0.7), round(box.h * 0.85)), 0, 0, 360, 1, -1)
+    chin = round(box.y + box.h * 0.95)
+    mask[chin:, max(0, round(box.x - 0.9 * box.w)) : round(box.x + 1.9 * box.w)] = 1.0
+    return cv2.GaussianBlur(mask, (0, 0), 0.1 * box.w)
+
+
 def inject(
-    frames: np.ndarray, hr: float, br: float, pct: float, amp_px: float, rng, noise: float = 1.0
+    frames: np.ndarray,
+    hr: float,
+    br: float,
+    pct: float,
+    amp_px: float,
+    rng,
+    noise: float = 1.0,
+    moves: str = "frame",
 ):
     n = len(frames)
     ppg, _ = pulse_waveform(n, FS, hr, 30.0, "real" if rng.uniform() < 0.5 else "simulated", rng)
@@ -122,6 +143,9 @@ def inject(
         moved = frame.astype(np.float32) * gain
         shift = np.float32([[1, 0, 0], [0, 1, -amp_px * resp[i]]])  # inhalation: up
         moved = cv2.warpAffine(moved, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
+        if moves == "body" and box is not None:  # the background stays where it is
+            person = body_mask(frame.shape[:2], box)[..., None]
+            moved = person * moved + (1.0 - person) * (frame.astype(np.float32) * gain)
         out[i] = np.clip(moved + rng.normal(0, noise, moved.shape), 0, 255).astype(np.uint8)
     return out, ppg, resp
 
@@ -145,6 +169,12 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=1.0, help="camera noise, grey levels (sd)")
     parser.add_argument("--labels", action="store_true", help="write <name>.csv (ppg, resp)")
     parser.add_argument("--suffix", default="", help="appended to every video's name")
+    parser.add_argument(
+        "--breathing-moves",
+        choices=("frame", "body"),
+        default="frame",
+        help="what breathing shifts: the whole frame, or the person only",
+    )
     parser.add_argument(
         "--pct",
         nargs=2,
@@ -193,7 +223,9 @@ def main() -> None:
         else:
             if kind == "nopulse":
                 pct = 0.0
-            frames, ppg, resp = inject(frames, hr, br, pct, amp, rng, args.noise)
+            frames, ppg, resp = inject(
+                frames, hr, br, pct, amp, rng, args.noise, args.breathing_moves
+            )
             hr = hr if pct else 0.0
             if args.labels:  # the folder source's label file: what was injected, per frame
                 labels = {"time_s": np.arange(n) / FS, "resp": resp}

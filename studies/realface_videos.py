@@ -140,12 +140,12 @@ def inject(
             box = found or box
         mask = skin_mask(frame, box)[..., None]
         gain = 1.0 - (pct / 100.0) * SIGNATURE[None, None, :] * ppg[i] * mask
-        moved = frame.astype(np.float32) * gain
+        pulsed = frame.astype(np.float32) * gain
         shift = np.float32([[1, 0, 0], [0, 1, -amp_px * resp[i]]])  # inhalation: up
-        moved = cv2.warpAffine(moved, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
+        moved = cv2.warpAffine(pulsed, shift, (frame.shape[1], h), borderMode=cv2.BORDER_REPLICATE)
         if moves == "body" and box is not None:  # the background stays where it is
             person = body_mask(frame.shape[:2], box)[..., None]
-            moved = person * moved + (1.0 - person) * (frame.astype(np.float32) * gain)
+            moved = person * moved + (1.0 - person) * pulsed
         out[i] = np.clip(moved + rng.normal(0, noise, moved.shape), 0, 255).astype(np.uint8)
     return out, ppg, resp
 

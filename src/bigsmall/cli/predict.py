@@ -192,13 +192,11 @@ def _still_image_line(result: object) -> str | None:
 
 def breathing_origin(result: PredictionResult) -> str:
     """The breathing source in a word, and what a given rate was read from (e.g. "fused: shoulders
-    motion")."""
+    motion"; the summary names it only when a rate is given)."""
     quality = result.signal_quality
     source = str(quality["breathing_source"]).split(" ", 1)[0]
     read_from = quality.get("breathing_read_from")
-    return (
-        f"{source}: {read_from}" if read_from and result.breathing_rate_bpm is not None else source
-    )
+    return f"{source}: {read_from}" if read_from else source
 
 
 def _print_result(result: object, out: Path) -> None:

@@ -87,16 +87,14 @@ class HeadPoseTracker:
 
     def update(self, crop_rgb: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
         if self.count % self.stride == 0:
-            gray = cv2.cvtColor(np.ascontiguousarray(crop_rgb), cv2.COLOR_RGB2GRAY)
-            self._measure(gray, tuple(float(v) for v in box_xywh))
+            self.measure(cv2.cvtColor(np.ascontiguousarray(crop_rgb), cv2.COLOR_RGB2GRAY), box_xywh)
         self.count += 1
         return self.pose.copy()
 
-    def update_gray(self, gray: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
-        """:meth:`update` with a (h, w) uint8 grey crop."""
-        if self.count % self.stride == 0:
-            self._measure(gray, tuple(float(v) for v in box_xywh))
-        self.count += 1
+    def measure(self, gray: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
+        """Measure the pose on this (h, w) uint8 grey crop now, whatever the stride (for a
+        caller that keeps its own); returns it, as :meth:`update` does."""
+        self._measure(gray, tuple(float(v) for v in box_xywh))
         return self.pose.copy()
 
     def _new_key(self, gray: np.ndarray, box: tuple[float, ...]) -> None:

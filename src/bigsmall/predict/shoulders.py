@@ -70,7 +70,7 @@ class ShouldersTracker:
         self.face: Box | None = None  # the face the region was placed under
         self.seen: Box | None = None  # the last face handed over
         self.region: Box | None = None
-        self.tracker = HeadPoseTracker(stride=1)  # shown only the frames measured
+        self.tracker = HeadPoseTracker()  # measured directly: the stride is kept here
 
     def update(self, view: FrameView, face: Box | None) -> np.ndarray:
         if face is not None and face is not self.seen and face.w > 0 and face.h > 0:
@@ -81,8 +81,7 @@ class ShouldersTracker:
             if gray.size:
                 rows = max(round(gray.shape[0] * READ_WIDTH_PX / gray.shape[1]), 1)
                 small = cv2.resize(gray, (READ_WIDTH_PX, rows), interpolation=cv2.INTER_AREA)
-                region = self.region
-                self.tracker.update_gray(small, (region.x, region.y, region.w, region.h))
+                self.tracker.measure(small, self.region.as_array())
         self.count += 1
         return self.tracker.pose.copy()
 

@@ -57,10 +57,17 @@ class RgbView:
         return self.rgb[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else self.rgb
 
     def gray(self, box: Box) -> np.ndarray:
-        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
-        if x1 <= x0 or y1 <= y0:
+        bounds = _inside(box, self.width, self.height)
+        if bounds is None:
             return np.zeros((0, 0), np.uint8)
+        x0, y0, x1, y1 = bounds
         return cv2.cvtColor(np.ascontiguousarray(self.rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+
+
+def _inside(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """Integer ``(x0, y0, x1, y1)`` of ``box`` clipped to the frame; ``None`` when empty."""
+    x0, y0, x1, y1 = box.clip(width, height).to_int()
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
 #: Video-range luma (16–235) to full range (0–255), rounded.
@@ -108,9 +115,10 @@ class I420View:
     def gray(self, box: Box) -> np.ndarray:
         """The luma plane inside ``box`` stretched from video range (16–235) to 0–255 (the
         grey of the BT.601 RGB frame: its weights sum to 1, so grey equals luma)."""
-        x0, y0, x1, y1 = box.clip(self.width, self.height).to_int()
-        if x1 <= x0 or y1 <= y0:
+        bounds = _inside(box, self.width, self.height)
+        if bounds is None:
             return np.zeros((0, 0), np.uint8)
+        x0, y0, x1, y1 = bounds
         return cv2.LUT(self.y[y0:y1, x0:x1], _FULL_RANGE)
 
     def _convert(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:

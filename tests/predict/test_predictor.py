@@ -365,9 +365,9 @@ def test_heart_rate_variability_from_two_pulse_estimates(tmp_path: Path, monkeyp
 
 
 def test_hrv_withheld_when_the_two_pulse_estimates_share_no_beats() -> None:
-    """A clean pulse alone would pass the beat-consistency gate, but when the second estimate
-    finds no matching beats the timing cannot be checked: SDNN and RMSSD are withheld, the
-    mean interval is still given."""
+    """A clean pulse alone passes the beat-consistency gate, but one estimate cannot show its
+    own timing jitter, nor can two that find no matching beats: SDNN and RMSSD are withheld,
+    the mean interval is still given."""
     from bigsmall.predict import analysis
     from bigsmall.signal.simulate import simulate_ppg_beats
 
@@ -376,7 +376,9 @@ def test_hrv_withheld_when_the_two_pulse_estimates_share_no_beats() -> None:
     wave = analysis.prepare(clean, fs, "heart", False)
     hr = analysis.RateEstimate(72.0, 12.0, "good")
     alone, _, note_alone = Predictor._hrv([wave], [wave], hr, 0, wave.size, fs)
-    assert alone is not None and alone["rmssd_ms"] is not None and note_alone is None
+    assert alone is not None and alone["rmssd_ms"] is None and alone["sdnn_ms"] is None
+    assert alone["beat_consistency"] >= 0.99 and abs(alone["mean_ibi_ms"] - 60_000 / 72.0) < 20.0
+    assert note_alone is not None and "One pulse estimate" in note_alone
     pair = [wave, np.zeros_like(wave)]
     values, beats, note = Predictor._hrv(pair, pair, hr, 0, wave.size, fs)
     assert values is not None and values["rmssd_ms"] is None and values["sdnn_ms"] is None

@@ -101,3 +101,70 @@ def test_two_estimates_reveal_and_remove_their_timing_jitter() -> None:
     assert noisy is not None and noisy.jitter_share > MAX_JITTER_SHARE
     assert hrv_from_two(truth[:3], truth[:3]) is None  # too few beats
     assert np.isnan(hrv_from_beats(truth).jitter_ms)  # one estimate: no jitter measured
+
+
+def _drifting(rng: np.random.Generator, n: int, sd_sec: float, rho: float) -> np.ndarray:
+    """(n,) AR(1) timing errors of standard deviation ``sd_sec``, correlated ``rho`` from one
+    beat to the next (a video's jitter drifts; it is not white)."""
+    out = np.empty(n)
+    out[0] = rng.normal(0.0, sd_sec)
+    for k in range(1, n):
+        out[k] = rho * out[k - 1] + rng.normal(0.0, sd_sec * np.sqrt(1.0 - rho**2))
+    return out
+
+
+def test_two_estimates_remove_jitter_that_drifts_from_beat_to_beat() -> None:
+    """Independent 20 ms jitter on each estimate, correlated 0.8 from beat to beat: it adds
+    far less to successive differences than white jitter would, so the white-noise correction
+    (6 j**2 off RMSSD**2) would read RMSSD far too low (here zero); the correction measured on
+    the differences themselves recovers RMSSD and SDNN."""
+    from bigsmall.signal.hrv import hrv_from_two
+
+    rng = np.random.default_rng(12)
+    truth = np.cumsum(0.8 + rng.normal(0.0, 0.020, 200))  # SDNN 20 ms, RMSSD ~28 ms
+    exact = hrv_from_beats(truth)
+    a = truth + _drifting(rng, truth.size, 0.02, 0.8)
+    b = truth + 0.03 + _drifting(rng, truth.size, 0.02, 0.8)
+    both = hrv_from_two(a, b)
+    assert exact is not None and both is not None
+    measured_sq = both.rmssd_ms**2 / (1.0 - both.jitter_share)  # before the correction
+    white_sq = measured_sq - 6.0 * both.jitter_ms**2  # what a white-jitter correction leaves
+    assert white_sq < 0.5 * exact.rmssd_ms**2
+    assert both.rmssd_ms == pytest.approx(exact.rmssd_ms, rel=0.1)
+    assert both.sdnn_ms == pytest.approx(exact.sdnn_ms, rel=0.1)
+
+
+@pytest.mark.parametrize("hr", [58.0, 95.0, 120.0])
+def test_beats_timed_with_their_harmonics_keep_rmssd(hr: float) -> None:
+    """A noise-free pulse as predict prepares it (a first-order heart-band filter) at 30 fps:
+    timed in the heart band itself, a fast pulse's RMSSD reads 15-25 % low (its second
+    harmonic cut, each beat's time smoothed with its neighbours'); timed in
+    :data:`TIMING_BAND_HZ`, within 7 % of the beats of the same wave at 1 kHz."""
+    from bigsmall.signal.filters import bandpass
+    from bigsmall.signal.hrv import timing_band_hz
+
+    fine, _ = simulate_ppg_beats(60.0, 1000.0, hr, hrv_sdnn_ms=20.0, seed=2)
+    truth = hrv_from_beats(beat_times(fine, 1000.0, (0.5, 20.0), expected_rate_hz=hr / 60.0))
+    ppg, _ = simulate_ppg_beats(60.0, 30.0, hr, hrv_sdnn_ms=20.0, seed=2)
+    shown = bandpass(ppg, 30.0, (0.75, 2.5), order=1)
+    wide = hrv_from_beats(beat_times(shown, 30.0, timing_band_hz(30.0), hr / 60.0))
+    narrow = hrv_from_beats(beat_times(shown, 30.0, (0.75, 2.5), hr / 60.0))
+    assert truth is not None and wide is not None and narrow is not None
+    assert wide.rmssd_ms == pytest.approx(truth.rmssd_ms, rel=0.07)
+    if hr > 90.0:
+        assert narrow.rmssd_ms < 0.87 * truth.rmssd_ms
+
+
+def test_no_beat_at_the_edges_and_a_band_below_nyquist() -> None:
+    """Peaks within half a period of the wave's ends (the filter's transient, a partial beat)
+    are not beats; the timing band's upper edge stays below Nyquist at a low frame rate."""
+    from bigsmall.signal.hrv import TIMING_BAND_HZ, timing_band_hz
+
+    hr = 72.0
+    ppg, _ = simulate_ppg_beats(20.0, 30.0, hr, hrv_sdnn_ms=20.0, seed=4)
+    times = beat_times(ppg, 30.0, timing_band_hz(30.0), expected_rate_hz=hr / 60.0)
+    half_period = 0.5 * 60.0 / hr
+    assert times.size >= 20
+    assert times.min() >= half_period and times.max() <= (ppg.size - 1) / 30.0 - half_period
+    assert timing_band_hz(30.0) == TIMING_BAND_HZ
+    assert timing_band_hz(10.0) == (TIMING_BAND_HZ[0], pytest.approx(4.5))

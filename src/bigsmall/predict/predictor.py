@@ -61,6 +61,7 @@ from bigsmall.signal.hrv import (
     beat_times,
     hrv_from_beats,
     hrv_from_two,
+    timing_band_hz,
 )
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
 from bigsmall.signal.rppg import extract_pulse
@@ -681,7 +682,7 @@ class Predictor:
                     "face, so none is reported."
                 ),
             )
-        band = analysis.PRODUCT_SETTINGS.band_hz("heart")
+        band = timing_band_hz(fs)
         waves = [w[start:stop] for w in pulses]
         beats_of = [beat_times(w, fs, band, expected_rate_hz=hr.rate_bpm / 60.0) for w in waves]
         best = max(
@@ -693,7 +694,6 @@ class Predictor:
         clearest, times = waves[best], beats_of[best]
         # two independent estimates: their disagreement is the jitter
         paired = hrv_from_two(*beats_of[:2]) if len(waves) > 1 else None
-        unpaired = len(waves) > 1 and paired is None
         result = paired if paired is not None else hrv_from_beats(times)
         if result is None:
             return None, _NO_BEATS, "Too few clear beats for heart-rate variability."
@@ -710,11 +710,14 @@ class Predictor:
                 f"Beat times too noisy for SDNN and RMSSD (beat consistency {consistency:.3f}, "
                 f"below {MIN_BEAT_CONSISTENCY:g}); only the mean inter-beat interval is given."
             )
-        elif unpaired:
-            values["sdnn_ms"] = values["rmssd_ms"] = None
+        elif paired is None:  # unchecked timing: alone, either estimate read RMSSD up to 97 %
+            values["sdnn_ms"] = values["rmssd_ms"] = None  # too high on clear videos (docs/hrv.md)
             note = (
                 "The two pulse estimates do not agree on the beats, so their timing cannot be "
                 "checked; SDNN and RMSSD are not reported."
+                if len(waves) > 1
+                else "One pulse estimate cannot show its own beat-timing jitter, so SDNN and "
+                "RMSSD are not reported (they need BigSmall's fused pulse, the default)."
             )
         elif result.jitter_share > MAX_JITTER_SHARE:
             values["sdnn_ms"] = values["rmssd_ms"] = None

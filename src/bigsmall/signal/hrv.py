@@ -5,7 +5,10 @@
   refined to sub-sample time by the vertex of the parabola through the peak sample and its two
   neighbours: a camera samples every 33 ms at 30 fps, coarser than the beat-to-beat changes
   HRV measures (the usual remedy in camera PPG; e.g. McDuff et al., "Remote measurement of
-  cognitive stress via heart rate variability", EMBC 2014, interpolate the pulse wave).
+  cognitive stress via heart rate variability", EMBC 2014, interpolate the pulse wave). The
+  band keeps the pulse's first harmonics (:data:`TIMING_BAND_HZ`): a beat's shape is what
+  times it, and a narrow band smooths each beat's time with its neighbours'. Peaks within half
+  a period of the wave's ends (a filter's transient, a partial beat) are not beats.
 - Intervals more than :data:`MAX_INTERVAL_DEVIATION` away from the median interval are dropped
   as missed or spurious beats (the ectopic-beat rule of Malik et al., "Heart rate variability
   in relation to prognosis after myocardial infarction", Am. J. Cardiol. 1989, uses 20 %), and
@@ -23,15 +26,18 @@
 - Two estimates of the same beats whose noise is independent (a network's pulse and a
   colour-based one): the spread of their differences measures the timing error itself, as
   comparing three clocks two by two measures each one's noise (the "three-cornered hat",
-  Gray & Allan, 24th Frequency Control Symposium 1974). With white jitter of variance
-  ``s**2`` per estimate, the difference has variance ``2 s**2`` and the mean of the two
-  ``s**2 / 2``; jitter ``j`` on the beat times adds ``2 j**2`` to the intervals' variance and
-  ``6 j**2`` to the mean squared successive difference (second difference of white noise:
-  ``1 + 4 + 1``). :func:`hrv_from_two` averages the matched beats and removes that share from
-  SDNN and RMSSD. On generated 60-s videos the clearest wave alone read RMSSD up to 70 % high
-  at a pulse SNR of 11–14 dB with a beat consistency of 0.99–0.995; corrected, and withheld
-  where the jitter explains more than :data:`MAX_JITTER_SHARE` of RMSSD², every RMSSD given
-  was within 25 % (docs/hrv.md).
+  Gray & Allan, 24th Frequency Control Symposium 1974). With errors ``e_a``, ``e_b`` of the
+  same statistics and independent of each other, their difference ``d = e_a - e_b`` and the
+  error of their mean, ``(e_a + e_b) / 2``, have the same covariance up to a factor 4, whatever
+  their correlation from beat to beat. So the error the mean beats add to each interval is
+  measured by the first differences of ``d`` (over 2) and the error they add to each successive
+  difference of intervals by its second differences (over 2), on exactly the intervals and
+  pairs SDNN and RMSSD keep: :func:`hrv_from_two` removes those shares. (Assuming the jitter
+  white — ``6 j**2`` added to RMSSD² — over-corrects a jitter that drifts from beat to beat, as a
+  video's does: on five clear generated 60-s videos it read RMSSD 33–44 % low, the differences
+  −14 to +10 %; docs/hrv.md.) Where the jitter explains more than :data:`MAX_JITTER_SHARE` of
+  RMSSD² the correction is too large to trust and it is withheld. Noise the two estimates share
+  (both read the same pixels) is not seen this way.
 """
 
 from __future__ import annotations
@@ -50,6 +56,15 @@ MAX_INTERVAL_DEVIATION: float = 0.25
 #: Below this :func:`beat_consistency` the beat times are too noisy for SDNN and RMSSD.
 MIN_BEAT_CONSISTENCY: float = 0.99
 _MS_PER_SEC: float = 1000.0
+#: Band the beats are timed in (Hz; the upper edge kept below Nyquist: :func:`timing_band_hz`).
+#: The heart band the rate is read in (0.75–2.5 Hz) cuts the second harmonic above 75 bpm and
+#: mixes each beat's time with its neighbours': timed there, even a noise-free generated pulse
+#: read RMSSD up to 20 % off its injected beats' (docs/hrv.md).
+TIMING_BAND_HZ: tuple[float, float] = (0.5, 8.0)
+#: Peaks closer than this many beat periods to either end of the wave are dropped.
+EDGE_PERIODS: float = 0.5
+#: The timing band's upper edge is at most this fraction of the Nyquist frequency.
+_NYQUIST_FRACTION: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,12 @@ class HrvResult:
     jitter_share: float = float("nan")
 
 
+def timing_band_hz(fs: float) -> tuple[float, float]:
+    """:data:`TIMING_BAND_HZ` at ``fs``: its upper edge at most 0.9 of the Nyquist frequency."""
+    low, high = TIMING_BAND_HZ
+    return low, min(high, _NYQUIST_FRACTION * check_fs(fs) / 2.0)
+
+
 def beat_times(
     wave: np.ndarray,
     fs: float,
@@ -76,7 +97,9 @@ def beat_times(
     expected_rate_hz: float | None = None,
 ) -> np.ndarray:
     """(B,) beat times in s (from the first sample) of the pulse wave ``wave`` (T,) at ``fs``:
-    its peaks in ``band_hz`` refined by parabolic interpolation."""
+    its peaks in ``band_hz`` refined by parabolic interpolation, none within
+    :data:`EDGE_PERIODS` beat periods (``1 / expected_rate_hz``, else the median interval) of
+    the wave's ends."""
     fs = check_fs(fs)
     y = bandpass(as_1d(wave, min_len=3), fs, band_hz, order=FILTER_ORDER)
     peaks = find_peaks(y, fs, band_hz, prefilter=False, expected_rate_hz=expected_rate_hz)
@@ -85,7 +108,21 @@ def beat_times(
     curvature = left - 2.0 * mid + right
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
-    return (inner + np.clip(shift, -0.5, 0.5)) / fs
+    times = (inner + np.clip(shift, -0.5, 0.5)) / fs
+    if expected_rate_hz is not None and expected_rate_hz > 0:
+        period = 1.0 / expected_rate_hz
+    elif times.size > 1:
+        period = float(np.median(np.diff(times)))
+    else:
+        return times
+    edge = EDGE_PERIODS * period
+    return times[(times >= edge) & (times <= (y.size - 1) / fs - edge)]
+
+
+def kept_intervals(intervals_ms: np.ndarray, max_deviation: float) -> np.ndarray:
+    """(B-1,) bool: the intervals (B-1,) within ``max_deviation`` of their median."""
+    median = float(np.median(intervals_ms))
+    return np.abs(intervals_ms - median) <= max_deviation * median
 
 
 def hrv_from_beats(
@@ -97,7 +134,7 @@ def hrv_from_beats(
         return None
     intervals = np.diff(times) * _MS_PER_SEC
     median = float(np.median(intervals))
-    keep = np.abs(intervals - median) <= max_deviation * median
+    keep = kept_intervals(intervals, max_deviation)
     if keep.sum() < 3:
         return None
     kept = intervals[keep]
@@ -169,15 +206,26 @@ def hrv_from_two(
     plain = hrv_from_beats(mean_times, max_deviation)
     if plain is None:
         return None
-    jitter_var = float(np.var(diff[matched] - lag)) * _MS_PER_SEC**2 / 4.0  # of the mean
+    # the two estimates' disagreement at each matched beat (ms), in the mean beats' order
+    order = np.argsort(mean_times, kind="stable")
+    mean_times = mean_times[order]
+    disagreement = (diff[matched] - lag)[order] * _MS_PER_SEC
+    keep = kept_intervals(np.diff(mean_times) * _MS_PER_SEC, max_deviation)
+    pairs = keep[1:] & keep[:-1]
+    # what the mean beats' error adds to the kept intervals' variance and to the mean square
+    # of their successive differences (both / 4: the mean's error is half the difference's)
+    interval_var = float(np.var(np.diff(disagreement)[keep], ddof=1)) / 4.0
+    successive_sq = (
+        float(np.mean(np.diff(disagreement, 2)[pairs] ** 2)) / 4.0 if pairs.any() else 0.0
+    )
     rmssd_sq, sdnn_sq = plain.rmssd_ms**2, plain.sdnn_ms**2
-    share = 6.0 * jitter_var / rmssd_sq if rmssd_sq > 0 else float("inf")
+    share = successive_sq / rmssd_sq if rmssd_sq > 0 else float("inf")
     return HrvResult(
         mean_ibi_ms=plain.mean_ibi_ms,
-        sdnn_ms=float(np.sqrt(max(sdnn_sq - 2.0 * jitter_var, 0.0))),
-        rmssd_ms=float(np.sqrt(max(rmssd_sq - 6.0 * jitter_var, 0.0))),
+        sdnn_ms=float(np.sqrt(max(sdnn_sq - interval_var, 0.0))),
+        rmssd_ms=float(np.sqrt(max(rmssd_sq - successive_sq, 0.0))),
         beats=plain.beats,
         intervals_kept=plain.intervals_kept,
-        jitter_ms=float(np.sqrt(jitter_var)),
+        jitter_ms=float(np.std(disagreement)) / 2.0,
         jitter_share=float(share),
     )

@@ -48,6 +48,7 @@ from bigsmall.video.framing import (
     CROP_MODES,
     DETECTING_MODES,
     FacePolicy,
+    FramingPolicy,
     crop_policy,
     cut_crop,
     padded_crop,
@@ -435,7 +436,8 @@ def build_bigsmall_inputs(
                 break
             box, face = policy(view)
             if whole_readers:
-                last_face = getattr(policy, "last_face", None)
+                tracks = isinstance(policy, FacePolicy | FramingPolicy)  # bp4d, full: no face
+                last_face = policy.last_face if tracks else None
                 for whole_reader in whole_readers:
                     whole_reader.update(view, last_face)
             full = Box(0.0, 0.0, float(view.width), float(view.height))

@@ -427,6 +427,7 @@ def build_bigsmall_inputs(
         return align(padded_crop(view, region), hint)
 
     whole_readers = list((view_readers or {}).values())
+    tracks_face = isinstance(policy, FacePolicy | FramingPolicy)  # bp4d, full: no face tracked
 
     def frames_in() -> Iterator[_Prepared]:
         """Decode, detect and crop (and align): one :data:`_Prepared` per frame."""
@@ -436,8 +437,7 @@ def build_bigsmall_inputs(
                 break
             box, face = policy(view)
             if whole_readers:
-                tracks = isinstance(policy, FacePolicy | FramingPolicy)  # bp4d, full: no face
-                last_face = policy.last_face if tracks else None
+                last_face = policy.last_face if tracks_face else None
                 for whole_reader in whole_readers:
                     whole_reader.update(view, last_face)
             full = Box(0.0, 0.0, float(view.width), float(view.height))

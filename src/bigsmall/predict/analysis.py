@@ -213,19 +213,24 @@ def rate_view(prepared: np.ndarray, diff_normalized: bool) -> np.ndarray:
 @dataclass(frozen=True)
 class RateEstimate:
     """A rate (per minute; NaN when too noisy or too short), its SNR (dB), quality label
-    ("good", "fair", "poor", or :data:`TOO_SHORT` when the stretch was too short to read), the
-    number of estimates it was read from and their indices among those given to
-    :func:`estimate` (empty when none was usable)."""
+    ("good", "fair", "poor", or :data:`TOO_SHORT` when the stretch was too short to read) and
+    the indices of the estimates it was read from among those given to :func:`estimate`
+    (empty when none was usable)."""
 
     rate_bpm: float
     snr_db: float
     quality: str
-    n_waves: int = 1
     read_from: tuple[int, ...] = ()
 
     @property
     def reliable(self) -> bool:
         return self.quality in ("fair", "good")
+
+    @property
+    def n_waves(self) -> int:
+        """How many estimates the rate was read from together (1 when none was usable: the
+        one-wave gate is the one that applies)."""
+        return max(len(self.read_from), 1)
 
 
 @dataclass(frozen=True)
@@ -288,10 +293,10 @@ def estimate(
     if at_band_edge(freqs_hz, rate / 60.0, band):
         label = "poor"
     if label == "poor":
-        return RateEstimate(float("nan"), snr, label, len(usable), read_from)
+        return RateEstimate(float("nan"), snr, label, read_from)
     # the gate reads the bins; the rate reported is the peak between them
     rate = 60.0 * refine_peak_hz(usable, fs, band, rate / 60.0)
-    return RateEstimate(rate, snr, label, len(usable), read_from)
+    return RateEstimate(rate, snr, label, read_from)
 
 
 _Read = TypeVar("_Read")

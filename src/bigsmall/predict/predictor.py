@@ -61,6 +61,7 @@ from bigsmall.signal.hrv import (
     beat_times,
     hrv_from_beats,
     hrv_from_two,
+    pair_wave,
     timing_band_hz,
 )
 from bigsmall.signal.rppg import METHODS as RPPG_METHODS
@@ -666,10 +667,11 @@ class Predictor:
         stop: int,
         fs: float,
     ) -> tuple[dict[str, float] | None, np.ndarray, str | None]:
-        """Heart-rate variability from the clearest prepared pulse wave over ``start:stop``
-        (its beats from the waveform, its clarity from ``reads``, what the rate reads: see
-        :func:`analysis.rate_view`; when the heart rate is good and the stretch long enough),
-        the beat frames, a note."""
+        """Heart-rate variability of the prepared pulse waves over ``start:stop`` (when the
+        heart rate is good and the stretch long enough): the first two waves' beats paired
+        (:func:`hrv_from_two`), their precision judged on the pair's mean wave; the beat frames
+        of the clearest wave (its clarity from ``reads``, what the rate reads: see
+        :func:`analysis.rate_view`); a note."""
         if not hr.reliable:
             return None, _NO_BEATS, None  # no heart rate: the rate's own warning says why
         if hr.quality != "good" or (stop - start) / fs < HRV_MIN_SEC:
@@ -701,7 +703,13 @@ class Predictor:
             k: None if not np.isfinite(v) else round(float(v), 3 if k == "jitter_share" else 1)
             for k, v in asdict(result).items()
         }
-        consistency = beat_consistency(clearest, fs, times)
+        # how precise the reported beats are: the pair's mean wave carries the noise its mean
+        # beats do (docs/hrv.md, session 22); one wave alone, its own
+        timed = clearest, times
+        if paired is not None:
+            mean_wave = pair_wave(waves[0], waves[1], beats_of[0], beats_of[1], fs)
+            timed = mean_wave, beat_times(mean_wave, fs, band, expected_rate_hz=hr.rate_bpm / 60.0)
+        consistency = beat_consistency(timed[0], fs, timed[1])
         values["beat_consistency"] = round(consistency, 4)
         note = None
         if not consistency >= MIN_BEAT_CONSISTENCY:

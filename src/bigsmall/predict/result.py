@@ -72,7 +72,8 @@ class PredictionResult:
         heart_rate_bpm, breathing_rate_bpm: whole-video rates per minute; ``None`` when the
             signal is too weak to trust (see ``warnings`` and ``signal_quality``).
         hrv: heart-rate variability of the pulse (``mean_ibi_ms``, ``sdnn_ms``, ``rmssd_ms``,
-            ``beats``, ``intervals_kept``, ``beat_consistency``; with two pulse estimates also
+            ``beats``, ``intervals_kept``, ``beat_consistency`` (of the two pulse estimates'
+            mean wave, or of the one estimate); with two pulse estimates also
             the beat-timing ``jitter_ms`` removed from SDNN and RMSSD and its ``jitter_share``
             of RMSSD²), or ``None`` when the pulse is not good enough (see ``warnings``);
             beats are marked in ``frames["beat"]``.

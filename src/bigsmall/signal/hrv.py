@@ -37,7 +37,9 @@
   video's does: on five clear generated 60-s videos it read RMSSD 33–44 % low, the differences
   −14 to +10 %; docs/hrv.md.) Where the jitter explains more than :data:`MAX_JITTER_SHARE` of
   RMSSD² the correction is too large to trust and it is withheld. Noise the two estimates share
-  (both read the same pixels) is not seen this way.
+  (both read the same pixels) is not seen this way: :func:`beat_consistency` is then read on
+  the pair's mean wave (:func:`pair_wave`), which carries what the two share and half of what
+  they do not, as the averaged beat times do.
 """
 
 from __future__ import annotations
@@ -183,6 +185,45 @@ MAX_MATCH_SEC: float = 0.15
 MAX_JITTER_SHARE: float = 0.6
 
 
+def _match(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """For sorted beat times ``a`` (B_a,) and ``b`` (B_b,): the beat of ``b`` nearest to each
+    of ``a`` (B_a,), ``a`` minus it (B_a,) and their median, the constant lag of ``a`` behind
+    ``b`` (s)."""
+    nearest = b[nearest_index(b, a)]
+    diff = a - nearest
+    return nearest, diff, float(np.median(diff))
+
+
+def pair_wave(
+    wave_a: np.ndarray,
+    wave_b: np.ndarray,
+    times_a_sec: np.ndarray,
+    times_b_sec: np.ndarray,
+    fs: float,
+) -> np.ndarray:
+    """(T,) the mean of two pulse waves (T,) of the same beats, each standardized, ``wave_b``
+    shifted by the constant lag of the beats ``times_a_sec`` behind ``times_b_sec`` (as
+    :func:`hrv_from_two` matches them): the wave whose noise the pair's mean beat times carry
+    (what they share, and half of what they do not), for :func:`beat_consistency`."""
+    fs = check_fs(fs)
+    a, b = as_1d(wave_a, min_len=3), as_1d(wave_b, min_len=3)
+    if a.shape != b.shape:
+        raise ValueError(f"the two waves differ in length ({a.size} and {b.size} samples)")
+    ta, tb = (
+        np.sort(np.asarray(times_a_sec, np.float64)),
+        np.sort(np.asarray(times_b_sec, np.float64)),
+    )
+    lag = _match(ta, tb)[2] if ta.size and tb.size else 0.0
+    t = np.arange(a.size) / fs
+    shifted = np.interp(t - lag, t, b)  # b's beat at t_b now at t_b + lag, on a's beat
+    return 0.5 * (_standardized(a) + _standardized(shifted))
+
+
+def _standardized(x: np.ndarray) -> np.ndarray:
+    spread = float(x.std())
+    return (x - x.mean()) / spread if spread > 0 else x - x.mean()
+
+
 def hrv_from_two(
     times_a_sec: np.ndarray,
     times_b_sec: np.ndarray,
@@ -196,9 +237,7 @@ def hrv_from_two(
     b = np.sort(np.asarray(times_b_sec, np.float64))
     if a.size < 4 or b.size < 4:
         return None
-    nearest = b[nearest_index(b, a)]
-    diff = a - nearest
-    lag = float(np.median(diff))
+    nearest, diff, lag = _match(a, b)
     matched = np.abs(diff - lag) <= MAX_MATCH_SEC
     if matched.sum() < 4:
         return None

@@ -4,10 +4,10 @@
     python studies/hrv_generated.py render OUT --seeds 301-360 [--workers 2] [--sdnn 10,80]
     python studies/hrv_generated.py report OUT [--consistency 0.99] [--share 0.6]
 
-``render`` writes, per seed, ``OUT/hNNN.mp4`` (a procedural face, `make_demo_video`'s calm
-settings at one of four pulse strengths: 0.8 % / crf 20, 1.5 % / crf 14, 2 % / crf 12,
-3 % / crf 10, by seed; beat-interval SDNN the demo's 20 ms, or drawn from ``--sdnn`` as
-``synth`` draws it from 10-80 ms) and ``OUT/hNNN.npz``: the true systolic times (the simulated pulse's
+``render`` writes, per seed, ``OUT/hNNN.mp4`` (``make_demo_video``: a procedural face, calm,
+at one of four pulse strengths: 0.8 % / crf 20, 1.5 % / crf 14, 2 % / crf 12, 3 % / crf 10,
+by seed; the beat-interval SDNN the demo's 20 ms, or drawn from ``--sdnn`` as ``synth`` draws
+it from 10-80 ms) and ``OUT/hNNN.npz``: the true systolic times (the simulated pulse's
 systolic-wave centres) and the pulse estimates ``Predictor._hrv`` received (prepared waves,
 the reads their clarity is judged on, the rate, the face stretch). ``report`` replays
 ``Predictor._hrv`` on every capture, optionally with other gates, and prints one line per
@@ -20,7 +20,6 @@ import argparse
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,17 +36,19 @@ def _true_rmssd(beats_sec: np.ndarray) -> tuple[float, float, float]:
 
 
 def render_one(out: Path, seed: int, sdnn_ms: tuple[float, float] | None = None) -> str:
-    import cv2
-
-    from bigsmall.data.synthetic import compositor, waveforms
-    from bigsmall.data.synthetic.renderer import render_procedural, sample_look
-    from bigsmall.data.synthetic.scene import sample_trial
-    from bigsmall.predict import demo_video, predictor
+    from bigsmall.data.synthetic import waveforms
+    from bigsmall.predict import predictor
+    from bigsmall.predict.demo_video import make_demo_video
     from bigsmall.signal import simulate
-    from bigsmall.video.writer import VideoWriter
 
-    cv2.setNumThreads(1)
     amplitude, crf = SETTINGS[seed % len(SETTINGS)]
+    conditions: dict[str, object] = {
+        "pulse_source": "simulated",
+        "pulse_amplitude": amplitude,
+        "crf": crf,
+    }
+    if sdnn_ms is not None:  # the beat-interval SDNN drawn as `synth` draws it, not the demo's 20
+        conditions["hrv_sdnn_ms"] = float(np.random.default_rng([seed, 1]).uniform(*sdnn_ms))
     recorded: dict[str, np.ndarray] = {}
 
     def simulate_recording(duration_sec, fs, heart_rate_bpm, hrv_sdnn_ms, dicrotic, seed):
@@ -58,29 +59,12 @@ def render_one(out: Path, seed: int, sdnn_ms: tuple[float, float] | None = None)
         return wave
 
     waveforms.simulate_ppg = simulate_recording
-    width, height = demo_video.DEMO_SIZE_WH
-    rng = np.random.default_rng(seed)
-    asset = render_procedural(sample_look(rng), height, width, rng)
-    params = replace(
-        sample_trial(rng, asset.skin_tone),
-        **demo_video._CALM,
-        pulse_source="simulated",
-    )
-    params = replace(params, pulse_amplitude=amplitude, crf=crf)
-    if sdnn_ms is not None:  # the beat-interval SDNN drawn as `synth` draws it, not the demo's 20
-        sdnn = float(np.random.default_rng([seed, 1]).uniform(*sdnn_ms))
-        params = replace(params, hrv_sdnn_ms=sdnn)
-    n_frames = round(SECONDS * FPS)
-    signals = compositor.trial_signals(params, n_frames, FPS, height, rng)
     video = out / f"h{seed}.mp4"
-    with VideoWriter(video, FPS, width, height, crf=crf, preset="veryfast") as writer:
-        for batch in compositor.render_frames(asset, params, signals, rng):
-            writer.write(batch)
+    truth = make_demo_video(video, SECONDS, FPS, seed=seed, conditions=conditions)
+    # systolic centres: each beat's onset plus the systolic wave's fraction of its interval
     onsets = recorded["onsets"]
-    # systolic centres: onset + centre fraction x that beat's interval (simulate's own shape)
-    intervals = np.diff(onsets)
-    centres = onsets[:-1] + simulate._SYSTOLE_CENTRE * intervals
-    centres = centres[(centres > 0) & (centres < n_frames / FPS)]
+    centres = onsets[:-1] + simulate._SYSTOLE_CENTRE * np.diff(onsets)
+    centres = centres[(centres > 0) & (centres < SECONDS)]
 
     captured: dict[str, object] = {}
     original = predictor.Predictor._hrv
@@ -104,7 +88,7 @@ def render_one(out: Path, seed: int, sdnn_ms: tuple[float, float] | None = None)
     np.savez(
         out / f"h{seed}.npz",
         beats=centres,
-        true_hr_bpm=params.heart_rate_bpm,
+        true_hr_bpm=truth.heart_rate_bpm,
         amplitude=amplitude,
         crf=crf,
         hrv=json.dumps(result.hrv),

@@ -10,6 +10,7 @@ locally (no data, no network).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,15 +59,18 @@ def make_demo_video(
     fps: float = DEMO_FPS,
     size_wh: tuple[int, int] = DEMO_SIZE_WH,
     seed: int = DEMO_SEED,
+    conditions: Mapping[str, object] | None = None,
 ) -> DemoTruth:
-    """Render and encode the demo video (H.264 MP4) at ``path``; returns the truth."""
+    """Render and encode the demo video (H.264 MP4) at ``path``; returns the truth.
+    ``conditions``: trial conditions (:class:`~bigsmall.data.synthetic.scene.TrialParams`
+    fields, e.g. ``pulse_amplitude``, ``crf``) set over the calm ones."""
     import cv2
 
     cv2.setNumThreads(1)
     width, height = size_wh
     rng = np.random.default_rng(seed)
     asset = render_procedural(sample_look(rng), height, width, rng)
-    params = replace(sample_trial(rng, asset.skin_tone), **_CALM)
+    params = replace(sample_trial(rng, asset.skin_tone), **{**_CALM, **(conditions or {})})
     n_frames = max(round(seconds * fps), 1)
     signals = trial_signals(params, n_frames, fps, height, rng)
     with VideoWriter(path, fps, width, height, crf=params.crf, preset="veryfast") as writer:

@@ -342,7 +342,7 @@ def test_bad_align_record_is_one_line(tiny_weights: Path, tmp_path: Path) -> Non
     assert "\n" not in str(info.value)
 
 
-def test_heart_rate_variability_from_two_pulse_estimates(tmp_path: Path, monkeypatch) -> None:
+def test_heart_rate_variability_from_two_pulse_estimates(tmp_path: Path) -> None:
     """A clear pulse (3 % skin modulation, crf 10) on a generated 60 s face: the network's
     pulse and the skin colour's time the beats independently; their disagreement is the
     timing jitter, removed from RMSSD, which then reads within 25 % of the injected beats'
@@ -350,10 +350,9 @@ def test_heart_rate_variability_from_two_pulse_estimates(tmp_path: Path, monkeyp
     from bigsmall.predict import demo_video
     from bigsmall.signal.hrv import MAX_JITTER_SHARE, beat_times, hrv_from_beats
 
-    clear = dict(demo_video._CALM, pulse_amplitude=0.03, crf=10, noise_std=0.3)
-    monkeypatch.setattr(demo_video, "_CALM", clear)
+    clear = {"pulse_amplitude": 0.03, "crf": 10, "noise_std": 0.3}
     path = tmp_path / "clear.mp4"
-    truth = demo_video.make_demo_video(path, seconds=60.0, seed=4)
+    truth = demo_video.make_demo_video(path, seconds=60.0, seed=4, conditions=clear)
     fine = np.interp(np.arange(0, truth.ppg.size, 0.1), np.arange(truth.ppg.size), truth.ppg)
     expected = hrv_from_beats(beat_times(fine, 300.0, (0.5, 10.0), truth.heart_rate_bpm / 60))
     result = Predictor().predict(path)

@@ -382,3 +382,27 @@ def test_a_pivot_too_far_to_be_a_heads_is_not_regressed_out() -> None:
     pose[:, 2] = 1.5 * breath / (40.0 * HEIGHT_PX)
     cleaned = analysis.rise_without_sway(pose, 0, FS, HEIGHT_PX)
     np.testing.assert_allclose(cleaned - cleaned.mean(), 1.5 * (breath - breath.mean()), atol=0.05)
+
+
+def test_a_still_pictures_tracker_jitter_is_no_breathing() -> None:
+    """A body that rises by 0.3 px (rms) with 15 breaths a minute in a 480-px crop is read; the
+    tracker's jitter on a still picture (0.003 px rms, noise that can peak anywhere in the band)
+    is left out, whatever its spectrum's SNR."""
+    fs, height = 30.0, 480.0
+    t = np.arange(int(30 * fs)) / fs
+    rng = np.random.default_rng(4)
+    breathing = 0.3 * np.sqrt(2) * np.sin(2 * np.pi * 0.25 * t) + rng.normal(0, 0.05, t.size)
+    kept = analysis.body_motion(breathing, fs, height)
+    assert np.array_equal(kept, breathing)
+    est = analysis.estimate([analysis.prepare(kept, fs, "breathing", False)], fs, "breathing")
+    assert est.reliable and abs(est.rate_bpm - 15.0) < 0.5
+    jitter = 0.003 * np.sin(2 * np.pi * 0.2 * t) + rng.normal(0, 0.001, t.size)  # a clear "peak"
+    assert not np.any(analysis.body_motion(jitter, fs, height))
+    alone = analysis.estimate([analysis.prepare(jitter, fs, "breathing", False)], fs, "breathing")
+    assert alone.reliable  # its SNR alone would give a rate: the amplitude is what tells
+    both = [
+        analysis.prepare(w, fs, "breathing", False)
+        for w in (analysis.body_motion(jitter, fs, height), kept)
+    ]
+    assert analysis.estimate(both, fs, "breathing").read_from == (1,)
+    assert not np.any(analysis.body_motion(breathing, fs, 0.0))  # no face measured: no motion

@@ -326,6 +326,27 @@ def breathing_reads(
     return [model, *body], ReadingOrder(leads=tuple(range(1, len(body) + 1)), together=(0, 1))
 
 
+#: The least breathing-band movement (rms of a body's rise, band-passed to the breathing band)
+#: that is read as motion at all, as a fraction of the crop box's height: 0.01 % (0.05 px of a
+#: 480-px crop). The tracker's own jitter on a still picture with camera noise stays below
+#: 0.002 % (23 static photo clips: 0.0001-0.0016 %, one read as breathing at 3.7 dB); breathing
+#: moved the study's faces and shoulders by 0.06-5 % (docs/real-faces.md, session 22).
+BODY_MOTION_MIN_REL: float = 1e-4
+
+
+def body_motion(rise: np.ndarray, fs: float, height_px: float) -> np.ndarray:
+    """(T,) a body's rise (px; the face's or the shoulders') as it is where it moves in the
+    breathing band by at least :data:`BODY_MOTION_MIN_REL` of ``height_px`` (the crop's
+    height); zeros otherwise, an estimate :func:`estimate` leaves out (a still picture's
+    tracker jitter is no breathing)."""
+    rise = np.nan_to_num(np.asarray(rise, np.float64))
+    if rise.size < _MIN_SAMPLES or not height_px > 0:
+        return np.zeros_like(rise)
+    in_band = bandpass(rise - rise.mean(), fs, PRODUCT_SETTINGS.band_hz("breathing"))
+    moves = float(np.std(in_band)) >= BODY_MOTION_MIN_REL * height_px
+    return rise if moves else np.zeros_like(rise)
+
+
 def without_head_motion(
     waves: Sequence[np.ndarray], pose: np.ndarray, rise: int, height_px: float, fs: float
 ) -> list[np.ndarray]:

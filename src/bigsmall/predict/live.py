@@ -406,9 +406,13 @@ class LiveEstimator:
         """The raw breathing estimates (the respiration head and/or the face's and the
         shoulders' motion) and how they are read (:func:`analysis.breathing_reads`), over
         the latest stretch all cover (the head lags)."""
-        rise = analysis.rise_without_sway(self._poses(), RISE, self.fps, self._height())
+        height = self._height()
+        rise = analysis.rise_without_sway(self._poses(), RISE, self.fps, height)
         shoulders = np.asarray(self.shoulders_pose, np.float64).reshape(-1, len(POSE_COLUMNS))
-        body = [(rise, False), (shoulders[:, RISE], False)]
+        body = [
+            (analysis.body_motion(rise, self.fps, height), False),
+            (analysis.body_motion(shoulders[:, RISE], self.fps, height), False),
+        ]
         model = (np.asarray(self.resp, np.float64), True) if self.resp else None
         reads, order = analysis.breathing_reads(self.breathing, model, body)
         common = min(wave.size for wave, _ in reads)

@@ -459,9 +459,10 @@ class Predictor:
             pulse_dn = False
         height = _crop_height(inputs)
         rise = analysis.rise_without_sway(traces["motion"], RISE, fs, height)
-        body = [(rise, False, "face motion")]  # then the shoulders' (where read)
-        if "shoulders" in traces:
-            body.append((traces["shoulders"][:, RISE], False, "shoulders motion"))
+        body = [(analysis.body_motion(rise, fs, height), False, "face motion")]
+        if "shoulders" in traces:  # then the shoulders' (where read)
+            shoulders = analysis.body_motion(traces["shoulders"][:, RISE], fs, height)
+            body.append((shoulders, False, "shoulders motion"))
         model = None if resp_model is None else (resp_model, True, "respiration head")
         breaths, breathing_order = analysis.breathing_reads(self.breathing, model, body)
         (breathing, breathing_dn, _), *others = breaths

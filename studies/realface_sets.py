@@ -117,11 +117,7 @@ def render(out: Path, recipe: SetRecipe, index: int, kind: str, src: str) -> tup
     rng = np.random.default_rng([recipe.seed, index])
     n = round(rv.SECONDS * rv.FS)
     if kind == "talking":
-        frames = rv.pingpong(rv.read_all(rv.MOTION_DIR / f"{src}.mp4").frames, n)
-        if frames.shape[2] > 720:  # the 1280-px clip: half size
-            frames = np.stack(
-                [cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for f in frames]
-            )
+        frames = rv.talking_frames(src, n)
     else:
         photo = rv.read_image(src)
     name = f"{kind}_{Path(src).stem}"
@@ -129,10 +125,7 @@ def render(out: Path, recipe: SetRecipe, index: int, kind: str, src: str) -> tup
     pct, amp = rng.uniform(*recipe.pct), rng.uniform(1.5, 3.0)
     crf = int(rng.integers(recipe.crf[0], recipe.crf[1] + 1))
     if kind == "null":
-        still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-        frames = np.empty((n, *still.shape), np.uint8)
-        for i in range(n):  # frame by frame: the whole clip's noise at once is 5 GB
-            frames[i] = np.clip(still + rng.normal(0, 1.0, still.shape), 0, 255)
+        frames = rv.static_frames(photo, n, rng, 1.0)
         hr = br = pct = amp = 0.0
     else:
         if kind != "talking":

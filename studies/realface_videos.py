@@ -88,6 +88,28 @@ def still_motion(photo: np.ndarray, n: int, rng: np.random.Generator, size=(480,
     return out
 
 
+def talking_frames(src: str, n: int) -> np.ndarray:
+    """(n, H, W, 3) a talking clip (a faces_motion name such as ``d6``, or a path) played forward
+    and back to ``n`` frames; the 1280-px clip at half size."""
+    clip = Path(src) if src.endswith(".mp4") else MOTION_DIR / f"{src}.mp4"
+    frames = pingpong(read_all(clip).frames, n)
+    if frames.shape[2] > 720:
+        frames = np.stack(
+            [cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for f in frames]
+        )
+    return frames
+
+
+def static_frames(photo: np.ndarray, n: int, rng: np.random.Generator, noise: float) -> np.ndarray:
+    """(n, 480, 480, 3) a photo as a static clip with camera noise of sd ``noise`` (grey
+    levels), drawn frame by frame (the same draws as all at once, without a 5-GB array)."""
+    still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+    frames = np.empty((n, *still.shape), np.uint8)
+    for i in range(n):
+        frames[i] = np.clip(still + rng.normal(0, noise, still.shape), 0, 255)
+    return frames
+
+
 HAAR = HaarCascadeDetector()
 
 
@@ -195,15 +217,7 @@ def main() -> None:
     jobs += [(photo_kind, str(p)) for p in args.photos]
     for kind, src in jobs:
         if kind == "talking":
-            clip = Path(src) if src.endswith(".mp4") else MOTION_DIR / f"{src}.mp4"
-            frames = pingpong(read_all(clip).frames, n)
-            if frames.shape[2] > 720:  # the 1280-px clip: half size
-                frames = np.stack(
-                    [
-                        cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-                        for f in frames
-                    ]
-                )
+            frames = talking_frames(src, n)
         else:
             photo = read_image(src)
             frames = None if kind == "null" else still_motion(photo, n, rng)
@@ -215,10 +229,7 @@ def main() -> None:
             int(rng.integers(args.crf[0], args.crf[1] + 1)),
         )
         if kind == "null":
-            still = cv2.resize(photo, (480, 480), interpolation=cv2.INTER_LINEAR)
-            frames = np.clip(
-                still[None] + rng.normal(0, args.noise, (n, *still.shape)), 0, 255
-            ).astype(np.uint8)
+            frames = static_frames(photo, n, rng, args.noise)
             hr = br = pct = amp = 0.0
         else:
             if kind == "nopulse":

@@ -342,9 +342,18 @@ def body_motion(rise: np.ndarray, fs: float, height_px: float) -> np.ndarray:
     rise = np.nan_to_num(np.asarray(rise, np.float64))
     if rise.size < _MIN_SAMPLES or not height_px > 0:
         return np.zeros_like(rise)
-    in_band = bandpass(rise - rise.mean(), fs, PRODUCT_SETTINGS.band_hz("breathing"))
-    moves = float(np.std(in_band)) >= BODY_MOTION_MIN_REL * height_px
+    band = PRODUCT_SETTINGS.band_hz("breathing")
+    moves = _moves_by(rise, fs, band, BODY_MOTION_MIN_REL * height_px, order=1)
     return rise if moves else np.zeros_like(rise)
+
+
+def _moves_by(
+    rise: np.ndarray, fs: float, band_hz: tuple[float, float], least_px: float, order: int
+) -> bool:
+    """Whether ``rise`` (T,) (px) moves in ``band_hz`` by at least ``least_px`` (rms of its
+    band-passed deviation from its mean; Butterworth ``order``)."""
+    in_band = bandpass(rise - rise.mean(), fs, band_hz, order=order)
+    return float(np.std(in_band)) >= least_px
 
 
 def without_head_motion(
@@ -363,8 +372,8 @@ def without_head_motion(
     moves = pose[:, rise] - pose[:, rise].mean()
     if pose.shape[0] < _MIN_SAMPLES or not np.any(moves) or not height_px > 0:
         return list(waves)
-    in_band = bandpass(moves, fs, band, order=REFERENCE_FILTER_ORDER)
-    if float(np.std(in_band)) < HEAD_MOTION_MIN_REL * height_px:
+    least_px = HEAD_MOTION_MIN_REL * height_px
+    if not _moves_by(moves, fs, band, least_px, order=REFERENCE_FILTER_ORDER):
         return list(waves)
     cleaned = regress_out(np.stack(waves, axis=1), pose, fs, band)
     return list(cleaned.T)

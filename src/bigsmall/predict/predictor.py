@@ -685,9 +685,9 @@ class Predictor:
                     "face, so none is reported."
                 ),
             )
-        band = timing_band_hz(fs)
+        band, rate_hz = timing_band_hz(fs), hr.rate_bpm / 60.0
         waves = [w[start:stop] for w in pulses]
-        beats_of = [beat_times(w, fs, band, expected_rate_hz=hr.rate_bpm / 60.0) for w in waves]
+        beats_of = [beat_times(w, fs, band, expected_rate_hz=rate_hz) for w in waves]
         best = max(
             range(len(waves)),
             key=lambda i: np.nan_to_num(
@@ -709,7 +709,7 @@ class Predictor:
         timed = clearest, times
         if paired is not None:
             mean_wave = pair_wave(waves[0], waves[1], beats_of[0], beats_of[1], fs)
-            timed = mean_wave, beat_times(mean_wave, fs, band, expected_rate_hz=hr.rate_bpm / 60.0)
+            timed = mean_wave, beat_times(mean_wave, fs, band, expected_rate_hz=rate_hz)
         consistency = beat_consistency(timed[0], fs, timed[1])
         values["beat_consistency"] = round(consistency, 4)
         note = None

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bigsmall.signal.filters import bandpass
+from bigsmall.signal.filters import bandpass, standardize
 from bigsmall.signal.peaks import FILTER_ORDER, find_peaks
 from bigsmall.signal.timing import nearest_index
 from bigsmall.signal.validation import as_1d, check_fs
@@ -216,12 +216,7 @@ def pair_wave(
     lag = _match(ta, tb)[2] if ta.size and tb.size else 0.0
     t = np.arange(a.size) / fs
     shifted = np.interp(t - lag, t, b)  # b's beat at t_b now at t_b + lag, on a's beat
-    return 0.5 * (_standardized(a) + _standardized(shifted))
-
-
-def _standardized(x: np.ndarray) -> np.ndarray:
-    spread = float(x.std())
-    return (x - x.mean()) / spread if spread > 0 else x - x.mean()
+    return 0.5 * (standardize(a) + standardize(shifted))
 
 
 def hrv_from_two(

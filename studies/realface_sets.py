@@ -12,6 +12,9 @@ videos (same library versions) and ``realface_eval.py`` reads the same numbers.
   without a pulse (breathing only).
 - ``readable``: all 12 talking clips and 7 more photos, pulse 0.6–1.2 %, crf 14–22.
 - ``static``: 23 further photos as static clips (camera noise only: no pulse, no motion).
+- ``design``: for choosing rules, never the held-out set: the 6 talking clips ``heldout`` does
+  not use (d0 d11 d12 d18 d19 d20), two more photos of each person, 4 without a pulse; the
+  held-out recipe's pulse and encoding.
 
 Every set draws 48–142 bpm, 6–28 /min, 1.5–3 px of breathing, 30 s at 30 fps. A photo on which
 no face is found is passed over for the person's next one (drawn in the same seeded order).
@@ -60,6 +63,13 @@ SETS: dict[str, SetRecipe] = {
         seed=1041, talking=ALL_TALKING, stills_per_person=1, pct=(0.6, 1.2), crf=(14, 22)
     ),
     "static": SetRecipe(seed=1061, static=23),
+    # for choosing rules: the six talking clips the held-out set does not use, more photos
+    "design": SetRecipe(
+        seed=1081,
+        talking=tuple(c for c in ALL_TALKING if c not in rv.TALKING),
+        stills_per_person=2,
+        nopulse=4,
+    ),
 }
 
 

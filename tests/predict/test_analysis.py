@@ -68,6 +68,16 @@ def test_longest_run() -> None:
     assert analysis.longest_run(np.zeros(3, bool)) == (0, 0)
 
 
+def test_bridge_gaps_fills_short_inner_gaps_only() -> None:
+    mask = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 0], bool)
+    # at 1 fps: the 2-s gap is read through; the 3-s one and those at the ends are not
+    bridged = analysis.bridge_gaps(mask, 1.0, max_gap_sec=2.0)
+    assert bridged.astype(int).tolist() == [0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0]
+    assert analysis.longest_run(bridged) == (1, 6)
+    assert analysis.bridge_gaps(mask, 1.0, max_gap_sec=3.0)[6:9].all()
+    assert not analysis.bridge_gaps(np.zeros(4, bool), 1.0).any()
+
+
 def test_rates_over_time_columns_and_invalid_windows() -> None:
     t = np.arange(int(30 * FS)) / FS
     pulse = analysis.prepare(np.sin(2 * np.pi * 1.5 * t), FS, "heart", False)

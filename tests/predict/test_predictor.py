@@ -107,6 +107,23 @@ def test_face_lost_part_of_the_video(faces_dir: Path) -> None:
     assert result.frames.loc[~missing, "ppg"].notna().all()
 
 
+def test_a_short_loss_of_the_face_is_read_through(demo_video: tuple[Path, object]) -> None:
+    """The face gone for 1.5 s mid-clip (the detector, looking once a second, misses it for 2 s):
+    the rates read the whole clip, as ``live`` does, not the longest stretch either side
+    (11 s: too short for breathing)."""
+    path, truth = demo_video
+    clip = read_all(path)
+    frames = clip.frames.copy()
+    frames[330:375] = np.median(frames[:, :40, :40], axis=(0, 1, 2)).astype(np.uint8)
+    result = Predictor(method="pos").predict(frames, fps=clip.fps)
+    missing = ~result.frames["face_found"].astype(bool).to_numpy()
+    assert 45 <= missing.sum() <= 60
+    assert any("(0.0-24.0 s, gaps of up to 2 s read through)" in w for w in result.warnings)
+    assert abs(result.heart_rate_bpm - truth.heart_rate_bpm) < 3.0
+    assert abs(result.breathing_rate_bpm - truth.breathing_rate_bpm) < 2.0
+    assert result.frames.loc[missing, "ppg"].isna().all()  # no values where no face was seen
+
+
 def test_errors() -> None:
     with pytest.raises(ConfigError, match="unknown method"):
         Predictor(method="nope")

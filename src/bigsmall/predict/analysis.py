@@ -489,6 +489,27 @@ def _window_estimate(
     return estimate([w[start : start + length] for w in waves], fs, kind, order)
 
 
+#: Gaps in the face's detection up to this long (s) between frames with a face are read
+#: through (:func:`bridge_gaps`): the detector looks once a second, and one that misses a face
+#: still there (a tilted or tight face) for a look or two would otherwise cut the clip into
+#: stretches too short for a rate; the crop holds the face's last box meanwhile.
+MAX_FACE_GAP_SEC: float = 2.0
+
+
+def bridge_gaps(mask: np.ndarray, fs: float, max_gap_sec: float = MAX_FACE_GAP_SEC) -> np.ndarray:
+    """(T,) bool: the (T,) bool ``mask`` with each run of False no longer than ``max_gap_sec``
+    that has True on both sides set to True (runs at either end stay False)."""
+    out = np.asarray(mask, bool).copy()
+    padded = np.concatenate([[True], out, [True]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, stops = edges[::2], edges[1::2]  # the runs of False, in mask indices
+    longest = max_gap_sec * fs + 0.5
+    for start, stop in zip(starts, stops, strict=True):
+        if start > 0 and stop < out.size and stop - start <= longest:
+            out[start:stop] = True
+    return out
+
+
 def longest_run(mask: np.ndarray) -> tuple[int, int]:
     """``(start, stop)`` of the longest run of True in the (T,) bool ``mask`` ((0, 0) if none)."""
     padded = np.concatenate([[False], np.asarray(mask, bool), [False]])

@@ -549,14 +549,17 @@ class Predictor:
         total = len(inputs)
         valid = np.asarray(inputs.face_found, bool)
         found = float(valid.mean())
-        start, stop = analysis.longest_run(valid)
+        # the rates read through short misses of the detector (the crop holds the face's box)
+        readable = analysis.bridge_gaps(valid, fs)
+        start, stop = analysis.longest_run(readable)
         height = waves.crop_height_px
         warn = list(notes)
         if found < 1.0:
             warn.append(
                 f"No face was found in {100 * (1 - found):.0f}% of the frames; rates use the "
-                f"longest stretch with a face ({start / fs:.1f}-{stop / fs:.1f} s) and frames "
-                "without a face have empty values."
+                f"longest stretch with a face ({start / fs:.1f}-{stop / fs:.1f} s, gaps of up "
+                f"to {analysis.MAX_FACE_GAP_SEC:g} s read through) and frames without a face "
+                "have empty values."
             )
         aligned = inputs.aligned
         if aligned is not None and not aligned.found.all():
@@ -599,7 +602,7 @@ class Predictor:
             else analysis.rates_over_time(
                 pulse_reads,
                 breath_reads,
-                valid,
+                readable,
                 fs,
                 window_sec,
                 breathing_order=waves.breathing_order,

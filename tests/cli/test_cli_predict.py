@@ -146,6 +146,41 @@ def test_photos_give_their_aus(
     assert "still image" in err
 
 
+def test_a_folder_of_videos_and_photos(
+    face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder holding a video and a photo: the network measures both (the photo's AUs); a
+    classic method, which reads nothing in a photo, measures the video and names the photo it
+    left out, instead of passing over it in silence or failing on it."""
+    import shutil
+
+    import cv2
+
+    from bigsmall.video.io import read_all
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(face_clip, folder / "clip.mp4")
+    frame = read_all(face_clip, max_frames=1).frames[0]
+    cv2.imwrite(str(folder / "still.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "both"
+    code, stdout, err = _run(["predict", str(folder), "--out", str(out), "--no-report"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(out / "summary.csv")
+    assert [Path(v).name for v in table["video"]] == ["clip.mp4", "still.jpg"]
+    assert (table["status"] == "ok").all()
+    assert "still.jpg: still image, a face; AUs present:" in stdout
+    assert "left out" not in stdout
+    classic = tmp_path / "classic"
+    code, stdout, err = _run(
+        ["predict", str(folder), "--method", "pos", "--out", str(classic), "--no-report"], capsys
+    )
+    assert code == 0, err
+    table = pd.read_csv(classic / "summary.csv")
+    assert [Path(v).name for v in table["video"]] == ["clip.mp4"]
+    assert "1 photo(s) left out (still.jpg): a classic method reads no AUs" in stdout
+
+
 def test_overwrite_replaces_only_bigsmall_folders(
     face_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:

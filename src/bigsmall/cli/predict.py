@@ -109,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "videos",
         nargs="+",
         metavar="VIDEO",
-        help="video file, frame folder (with --fps), folder of videos, or glob ('clips/*.mp4')",
+        help="video file, photo, frame folder (with --fps), folder of videos and/or photos, or "
+        "glob ('clips/*.mp4')",
     )
     parser.add_argument(
         "--out",
@@ -146,20 +147,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _is_video_dir(path: Path, photos: bool = False) -> list[Path]:
-    """The videos in ``path`` (with ``photos``: its photos when it holds no video)."""
+def _is_video_dir(path: Path, photos: bool = False, mixed: bool = True) -> list[Path]:
+    """The videos in ``path``, in name order; with ``photos`` also its photos, when it holds no
+    video or (``mixed``) beside its videos."""
     from bigsmall.video.io import IMAGE_SUFFIXES
 
     files = sorted(p for p in path.iterdir() if p.is_file())
     videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
-    if videos or not photos:
+    if not photos or (videos and not mixed):
         return videos
-    return [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    wanted = VIDEO_SUFFIXES | frozenset(IMAGE_SUFFIXES)
+    return [p for p in files if p.suffix.lower() in wanted]
 
 
-def expand_inputs(items: list[str], fps: float | None = None) -> tuple[list[Path], bool]:
+def left_out_photos(folder: Path, taken: list[Path]) -> list[Path]:
+    """The photos in ``folder`` that are not among ``taken``."""
+    from bigsmall.video.io import IMAGE_SUFFIXES
+
+    chosen = set(taken)
+    return [
+        p
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and p not in chosen
+    ]
+
+
+def expand_inputs(
+    items: list[str], fps: float | None = None, aus: bool = True
+) -> tuple[list[Path], bool]:
     """Video (and photo) paths for the command-line ``items`` and whether this is a many-input
-    run. A folder of photos is a frame folder of one video with ``fps``, else many photos."""
+    run. A folder of photos is a frame folder of one video with ``fps``, else many photos; a
+    folder of videos gives its photos too where the method reads AUs (``aus``: a classic
+    method has nothing to read in a photo), and a line on stdout names those left out."""
     from bigsmall.errors import VideoNotFoundError
 
     videos: list[Path] = []
@@ -172,9 +191,15 @@ def expand_inputs(items: list[str], fps: float | None = None) -> tuple[list[Path
                 raise VideoNotFoundError(f"{item}: no file matches this pattern; check the path")
             videos += matched
             many = True
-        elif path.is_dir() and (inside := _is_video_dir(path, photos=fps is None)):
+        elif path.is_dir() and (inside := _is_video_dir(path, fps is None, mixed=aus)):
             videos += inside
             many = True
+            if fps is None and (left := left_out_photos(path, inside)):
+                print(
+                    f"{path}: {len(left)} photo(s) left out ({left[0].name}"
+                    f"{', ...' if len(left) > 1 else ''}): a classic method reads no AUs from a "
+                    "photo"
+                )
         else:
             videos.append(path)
     return videos, many
@@ -244,8 +269,9 @@ def make_predictor(args: argparse.Namespace, window_sec: float | None = None) ->
 def run(args: argparse.Namespace) -> int:
     from bigsmall.output_dir import check_out_dir
     from bigsmall.predict.outputs import write_many, write_outputs
+    from bigsmall.predict.predictor import MODEL_METHOD
 
-    videos, many = expand_inputs(args.videos, args.fps)
+    videos, many = expand_inputs(args.videos, args.fps, aus=args.method == MODEL_METHOD)
     predictor = make_predictor(args, args.window_sec)
     if not many:
         video = videos[0]

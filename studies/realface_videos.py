@@ -208,6 +208,14 @@ def main() -> None:
     parser.add_argument(
         "--crf", nargs=2, type=int, default=(16, 28), metavar=("LO", "HI"), help="H.264 crf range"
     )
+    parser.add_argument(
+        "--br",
+        nargs=2,
+        type=float,
+        default=(6.0, 28.0),
+        metavar=("LO", "HI"),
+        help="breathing rate range (/min)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -222,7 +230,7 @@ def main() -> None:
             photo = read_image(src)
             frames = None if kind == "null" else still_motion(photo, n, rng)
         name = f"{kind}_{Path(src).stem}{args.suffix}"
-        hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
+        hr, br = rng.uniform(48, 142), rng.uniform(*args.br)
         pct, amp, crf = (
             rng.uniform(*args.pct),
             rng.uniform(1.5, 3.0),

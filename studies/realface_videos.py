@@ -197,25 +197,15 @@ def main() -> None:
         default="frame",
         help="what breathing shifts: the whole frame, or the person only",
     )
-    parser.add_argument(
-        "--pct",
-        nargs=2,
-        type=float,
-        default=(0.2, 0.4),
-        metavar=("LO", "HI"),
-        help="pulse strength range, %% of the skin's green",
+    ranges = (
+        ("--pct", float, (0.2, 0.4), "pulse strength range, %% of the skin's green"),
+        ("--crf", int, (16, 28), "H.264 crf range"),
+        ("--br", float, (6.0, 28.0), "breathing rate range (/min)"),
     )
-    parser.add_argument(
-        "--crf", nargs=2, type=int, default=(16, 28), metavar=("LO", "HI"), help="H.264 crf range"
-    )
-    parser.add_argument(
-        "--br",
-        nargs=2,
-        type=float,
-        default=(6.0, 28.0),
-        metavar=("LO", "HI"),
-        help="breathing rate range (/min)",
-    )
+    for flag, kind, default, text in ranges:  # each a LO HI pair
+        parser.add_argument(
+            flag, nargs=2, type=kind, default=default, metavar=("LO", "HI"), help=text
+        )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)

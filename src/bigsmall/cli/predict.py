@@ -147,29 +147,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _is_video_dir(path: Path, photos: bool = False, mixed: bool = True) -> list[Path]:
-    """The videos in ``path``, in name order; with ``photos`` also its photos, when it holds no
-    video or (``mixed``) beside its videos."""
+def _folder_inputs(path: Path, photos: bool, mixed: bool) -> tuple[list[Path], list[Path]]:
+    """The inputs in folder ``path`` (name order) and the photos left out: its videos, and with
+    ``photos`` its photos too when it holds no video or (``mixed``) beside its videos; a folder
+    of videos read without ``mixed`` leaves its photos out."""
     from bigsmall.video.io import IMAGE_SUFFIXES
 
     files = sorted(p for p in path.iterdir() if p.is_file())
     videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
-    if not photos or (videos and not mixed):
-        return videos
-    wanted = VIDEO_SUFFIXES | frozenset(IMAGE_SUFFIXES)
-    return [p for p in files if p.suffix.lower() in wanted]
-
-
-def left_out_photos(folder: Path, taken: list[Path]) -> list[Path]:
-    """The photos in ``folder`` that are not among ``taken``."""
-    from bigsmall.video.io import IMAGE_SUFFIXES
-
-    chosen = set(taken)
-    return [
-        p
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and p not in chosen
-    ]
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not photos:
+        return videos, []
+    if videos and not mixed:
+        return videos, images
+    return sorted(videos + images), []
 
 
 def expand_inputs(
@@ -191,10 +182,11 @@ def expand_inputs(
                 raise VideoNotFoundError(f"{item}: no file matches this pattern; check the path")
             videos += matched
             many = True
-        elif path.is_dir() and (inside := _is_video_dir(path, fps is None, mixed=aus)):
-            videos += inside
+        elif path.is_dir() and (found := _folder_inputs(path, fps is None, mixed=aus))[0]:
+            taken, left = found
+            videos += taken
             many = True
-            if fps is None and (left := left_out_photos(path, inside)):
+            if left:
                 print(
                     f"{path}: {len(left)} photo(s) left out ({left[0].name}"
                     f"{', ...' if len(left) > 1 else ''}): a classic method reads no AUs from a "

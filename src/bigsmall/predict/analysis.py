@@ -500,22 +500,24 @@ def bridge_gaps(mask: np.ndarray, fs: float, max_gap_sec: float = MAX_FACE_GAP_S
     """(T,) bool: the (T,) bool ``mask`` with each run of False no longer than ``max_gap_sec``
     that has True on both sides set to True (runs at either end stay False)."""
     out = np.asarray(mask, bool).copy()
-    padded = np.concatenate([[True], out, [True]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    starts, stops = edges[::2], edges[1::2]  # the runs of False, in mask indices
     longest = max_gap_sec * fs + 0.5
-    for start, stop in zip(starts, stops, strict=True):
+    for start, stop in zip(*_runs(~out), strict=True):  # the runs of False
         if start > 0 and stop < out.size and stop - start <= longest:
             out[start:stop] = True
     return out
 
 
-def longest_run(mask: np.ndarray) -> tuple[int, int]:
-    """``(start, stop)`` of the longest run of True in the (T,) bool ``mask`` ((0, 0) if none)."""
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, stops)`` (R,) each: the runs of True in the (T,) bool ``mask``."""
     padded = np.concatenate([[False], np.asarray(mask, bool), [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    if edges.size == 0:
+    return edges[::2], edges[1::2]
+
+
+def longest_run(mask: np.ndarray) -> tuple[int, int]:
+    """``(start, stop)`` of the longest run of True in the (T,) bool ``mask`` ((0, 0) if none)."""
+    starts, stops = _runs(mask)
+    if starts.size == 0:
         return 0, 0
-    starts, stops = edges[::2], edges[1::2]
     best = int(np.argmax(stops - starts))
     return int(starts[best]), int(stops[best])

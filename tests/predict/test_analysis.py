@@ -416,3 +416,61 @@ def test_a_still_pictures_tracker_jitter_is_no_breathing() -> None:
     ]
     assert analysis.estimate(both, fs, "breathing").read_from == (1,)
     assert not np.any(analysis.body_motion(breathing, fs, 0.0))  # no face measured: no motion
+
+
+def _harmonic_and_pulse(
+    pulse_bpm: float | None, breathing_bpm: float, seed: int, pulse_amplitude: float = 0.6
+) -> np.ndarray:
+    """(900,) a POS-like wave: the breathing's colour at three times its rate (amplitude 1),
+    a pulse at ``pulse_bpm`` (or none) and white noise; 30 s at 30 fps."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(900) / FS
+    wave = 1.0 * np.sin(2 * np.pi * 3 * breathing_bpm / 60.0 * t) + rng.standard_normal(t.size)
+    if pulse_bpm is not None:
+        wave += pulse_amplitude * np.sin(2 * np.pi * pulse_bpm / 60.0 * t + 0.3)
+    return analysis.prepare(wave, FS, "heart", False)
+
+
+def test_no_pulse_is_read_at_the_breathings_harmonics() -> None:
+    """Known truth: a pulse at 95 bpm and the breathing's third harmonic (24 /min → 72)."""
+    harmonics = analysis.breathing_harmonics_hz(24.0)
+    np.testing.assert_allclose(harmonics, [0.8, 1.2])
+    assert analysis.breathing_harmonics_hz(None) == analysis.breathing_harmonics_hz(np.nan) == ()
+    # a weaker pulse: the harmonic is given as the heart rate unless barred; barred, it is
+    # noise the pulse does not stand out of, so nothing is given (rather than 72)
+    weak = _harmonic_and_pulse(95.0, 24.0, seed=5)
+    assert abs(analysis.estimate(weak, FS, "heart").rate_bpm - 72.0) < 1.0
+    est = analysis.estimate(weak, FS, "heart", not_at_hz=harmonics)
+    assert not est.reliable and abs(est.passed_over_bpm - 72.0) < 1.0
+    # a stronger pulse is read either way
+    strong = _harmonic_and_pulse(95.0, 24.0, seed=5, pulse_amplitude=1.2)
+    for not_at_hz in ((), harmonics):
+        assert abs(analysis.estimate(strong, FS, "heart", not_at_hz=not_at_hz).rate_bpm - 95) < 1
+
+
+def test_a_breathing_harmonic_alone_gives_no_heart_rate() -> None:
+    """No pulse: the harmonic is the only peak; barred, what is left is noise, withheld."""
+    withheld = 0
+    for seed in range(20):
+        wave = _harmonic_and_pulse(None, 24.0, seed=seed)
+        assert analysis.estimate(wave, FS, "heart").reliable  # read as a pulse without the rule
+        est = analysis.estimate(wave, FS, "heart", not_at_hz=analysis.breathing_harmonics_hz(24.0))
+        assert abs(est.passed_over_bpm - 72.0) < 1.0
+        withheld += not est.reliable
+    assert withheld >= 19
+
+
+def test_rates_over_time_read_the_pulse_away_from_each_windows_breathing_harmonics() -> None:
+    breathing_bpm = 26.0
+    resp = simulate_respiration(60.0, FS, breathing_bpm, seed=3)
+    rng = np.random.default_rng(4)
+    t = np.arange(resp.size) / FS
+    colour = np.sin(2 * np.pi * 2 * breathing_bpm / 60.0 * t) + 0.7 * rng.standard_normal(t.size)
+    pulse = analysis.prepare(colour, FS, "heart", False)
+    breathing = analysis.prepare(resp, FS, "breathing", False)
+    valid = np.ones(t.size, bool)
+    alone = analysis.rates_over_time(pulse, None, valid, FS, 10.0)
+    np.testing.assert_allclose(alone["heart_rate_bpm"], 52.0, atol=3.0)  # read without breathing
+    both = analysis.rates_over_time(pulse, breathing, valid, FS, 10.0)
+    np.testing.assert_allclose(both["breathing_rate_bpm"], breathing_bpm, atol=1.0)
+    assert np.isnan(both["heart_rate_bpm"]).mean() >= 0.9

@@ -187,3 +187,14 @@ def test_live_aligns_the_big_frame_of_each_window(
     x = np.clip(pattern / 255.0, 1 / 255, 1.0)  # the Standardized input's unit levels
     expected = (x - x.mean()) / x.std()
     np.testing.assert_allclose(big[0], expected.transpose(2, 0, 1), atol=1e-3)
+
+
+def test_live_reads_no_pulse_at_the_breathings_harmonic() -> None:
+    """As ``predict``: three times a 24 /min breathing (72 bpm) is not read as a pulse."""
+    rng = np.random.default_rng(0)
+    t = np.arange(300) / 30.0
+    colour = [(np.sin(2 * np.pi * 1.2 * t) + rng.standard_normal(t.size), False)]
+    live = LiveEstimator(30.0, method="pos", breathing="motion")
+    rate, _ = live._estimate_many(colour, "heart", 10.0)
+    assert abs(rate - 72.0) < 2.0
+    assert live._estimate_many(colour, "heart", 10.0, breathing_bpm=24.0) == (None, "poor")

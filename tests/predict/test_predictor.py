@@ -400,3 +400,18 @@ def test_hrv_withheld_when_the_two_pulse_estimates_share_no_beats() -> None:
     assert values is not None and values["rmssd_ms"] is None and values["sdnn_ms"] is None
     assert abs(values["mean_ibi_ms"] - 60_000 / 72.0) < 20.0 and beats.size > 60
     assert note is not None and "do not agree on the beats" in note
+
+
+def test_a_heart_rate_at_the_breathings_harmonic_is_withheld_and_said_why() -> None:
+    """A colour change at three times a 24 /min breathing (72 bpm) and no pulse."""
+    from bigsmall.predict import analysis
+
+    fs, rng = 30.0, np.random.default_rng(0)
+    t = np.arange(900) / fs
+    colour = np.sin(2 * np.pi * 1.2 * t) + rng.standard_normal(t.size)
+    est, note = Predictor._rate([(colour, False)], 0, t.size, "heart", fs)
+    assert abs(est.rate_bpm - 72.0) < 1.0 and note is None
+    harmonics = analysis.breathing_harmonics_hz(24.0)
+    est, note = Predictor._rate([(colour, False)], 0, t.size, "heart", fs, not_at_hz=harmonics)
+    assert np.isnan(est.rate_bpm)
+    assert note.startswith("The pulse's strongest peak (72.1 per minute) lies at a harmonic")

@@ -60,3 +60,17 @@ def test_macc_finds_shifted_copy() -> None:
     assert abs(pearson(x, shifted)) < 0.9
     assert macc(x, shifted, FS) == pytest.approx(1.0, abs=1e-3)
     assert macc(x, shifted, FS, max_lag_sec=(shift - 2) / FS) < 0.95
+
+
+def test_noise_only_bins_count_as_noise_beside_the_rate() -> None:
+    """A spectrum of three lines: the rate (1.2 Hz, power 1), a neighbour 0.05 Hz away inside
+    its signal window (power 1) and one far off (power 1)."""
+    from bigsmall.signal.quality import snr_db_from_spectrum
+
+    freqs_hz = np.arange(0, 5, 0.01)
+    power = np.zeros(freqs_hz.size)
+    power[[120, 125, 200]] = 1.0
+    assert snr_db_from_spectrum(freqs_hz, power, 1.2, HR_BAND_HZ) == pytest.approx(3.01, abs=0.01)
+    neighbour = np.abs(freqs_hz - 1.25) < 0.005
+    counted = snr_db_from_spectrum(freqs_hz, power, 1.2, HR_BAND_HZ, noise_only=neighbour)
+    assert counted == pytest.approx(-3.01, abs=0.01)

@@ -332,11 +332,13 @@ class LiveEstimator:
         min_sec: float,
         short: str = "waiting",
         order: analysis.ReadingOrder = analysis.ALL_TOGETHER,
+        breathing_bpm: float | None = None,
     ):
         """Rate and quality of one or more raw estimates ``(wave, diff-normalized)`` of one
         rhythm, read together as ``predict`` reads them (:func:`analysis.estimate`, ``order``
-        too; a pulse with the head's motion regressed out where it moves); quality ``short``
-        while they cover less than ``min_sec``."""
+        too; a pulse with the head's motion regressed out where it moves, and not at the
+        harmonics of ``breathing_bpm``); quality ``short`` while they cover less than
+        ``min_sec``."""
         if min(raw.shape[0] for raw, _ in raws) < round(min_sec * self.fps):
             return None, short
         waves = [analysis.rate_wave(raw, self.fps, kind, dn) for raw, dn in raws]
@@ -345,7 +347,8 @@ class LiveEstimator:
             if pose is not None:
                 waves = [w[-pose.shape[0] :] for w in waves]
                 waves = analysis.without_head_motion(waves, pose, RISE, self._height(), self.fps)
-        est = analysis.estimate(waves, self.fps, kind, order)
+        not_at_hz = analysis.breathing_harmonics_hz(breathing_bpm)
+        est = analysis.estimate(waves, self.fps, kind, order, not_at_hz)
         return (round(est.rate_bpm, 1) if est.reliable else None), est.quality
 
     def _pose_of(self, frames: int) -> np.ndarray | None:
@@ -389,12 +392,16 @@ class LiveEstimator:
         if self.runner is not None:
             self._run_model()
         frames = len(self.found)
-        hr, hr_quality = self._estimate_many(
-            self._pulses(frames), "heart", analysis.MIN_SEC["heart"], analysis.TOO_SHORT
-        )
         breaths, order = self._breaths()
         br, br_quality = self._estimate_many(
             breaths, "breathing", analysis.MIN_SEC["breathing"], analysis.TOO_SHORT, order
+        )
+        hr, hr_quality = self._estimate_many(
+            self._pulses(frames),
+            "heart",
+            analysis.MIN_SEC["heart"],
+            analysis.TOO_SHORT,
+            breathing_bpm=br,
         )
         aus = None
         if self.runner is not None and self.au_frames:
@@ -422,10 +429,12 @@ class LiveEstimator:
         if self.runner is not None:
             self._run_model()
         hr_frames = round(self.window_sec * self.fps)
-        hr, hr_quality = self._estimate_many(self._pulses(hr_frames), "heart", self.window_sec)
         breaths, order = self._breaths()
         br, br_quality = self._estimate_many(
             breaths, "breathing", analysis.BREATHING_MIN_WINDOW_SEC, order=order
+        )
+        hr, hr_quality = self._estimate_many(
+            self._pulses(hr_frames), "heart", self.window_sec, breathing_bpm=br
         )
         aus = None
         if self.runner is not None and self.au and face:  # no face now: no AUs shown

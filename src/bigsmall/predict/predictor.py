@@ -577,11 +577,17 @@ class Predictor:
             hr = br = analysis.RateEstimate(float("nan"), float("nan"), STILL_IMAGE)
             warn.append(STILL_NOTE)
         else:
-            hr, hr_note = self._rate(
-                waves.pulse_estimates(), start, stop, "heart", fs, head=(waves.pose, height)
-            )
             br, br_note = self._rate(
                 waves.breathing_estimates(), start, stop, "breathing", fs, waves.breathing_order
+            )
+            hr, hr_note = self._rate(
+                waves.pulse_estimates(),
+                start,
+                stop,
+                "heart",
+                fs,
+                head=(waves.pose, height),
+                not_at_hz=analysis.breathing_harmonics_hz(br.rate_bpm),
             )
             warn += [n for n in (hr_note, br_note) if n]
 
@@ -749,11 +755,13 @@ class Predictor:
         fs: float,
         order: analysis.ReadingOrder = analysis.ALL_TOGETHER,
         head: tuple[np.ndarray, float] | None = None,
+        not_at_hz: tuple[float, ...] = (),
     ) -> tuple[analysis.RateEstimate, str | None]:
         """Whole-video rate of ``kind`` from raw estimates ``(wave (T,), diff-normalized)``
-        of one rhythm (``order``: see :func:`analysis.estimate`), over the longest stretch with
-        a face, and a warning. ``head``: the head's pose (T, 3) and the crop's height (px),
-        regressed out where the head moves (:func:`analysis.without_head_motion`)."""
+        of one rhythm (``order``, ``not_at_hz``: see :func:`analysis.estimate`), over the
+        longest stretch with a face, and a warning. ``head``: the head's pose (T, 3) and the
+        crop's height (px), regressed out where the head moves
+        (:func:`analysis.without_head_motion`)."""
         fs_note = {"heart": "heart rate", "breathing": "breathing rate"}[kind]
         seconds = (stop - start) / fs
         if seconds < analysis.MIN_SEC[kind]:
@@ -766,14 +774,21 @@ class Predictor:
         if head is not None:
             pose, height = head
             waves = analysis.without_head_motion(waves, pose[start:stop], RISE, height, fs)
-        est = analysis.estimate(waves, fs, kind, order)
+        est = analysis.estimate(waves, fs, kind, order, not_at_hz)
         if est.reliable:
             return est, None
         signal = "pulse" if kind == "heart" else "breathing"
         # rounded down: never "SNR 3.0 dB, below 3 dB"
         shown = math.floor(est.snr_db * 10.0) / 10.0 if math.isfinite(est.snr_db) else est.snr_db
+        weak = f"The {signal} signal is too weak or noisy"
+        if math.isfinite(est.passed_over_bpm):
+            weak = (
+                f"The {signal}'s strongest peak ({est.passed_over_bpm:.1f} per minute) lies at a "
+                "harmonic of the breathing rate, the face's breathing motion rather than a pulse, "
+                "and the rest is too weak or noisy"
+            )
         return est, (
-            f"The {signal} signal is too weak or noisy (SNR {shown:.1f} dB, below "
+            f"{weak} (SNR {shown:.1f} dB, below "
             f"{analysis.snr_threshold_db(kind, est.n_waves):g} dB), so no {fs_note} is reported."
         )
 

@@ -32,12 +32,20 @@ def snr_db(
 
 
 def snr_db_from_spectrum(
-    freqs_hz: np.ndarray, power: np.ndarray, f0_hz: float, band_hz: tuple[float, float]
+    freqs_hz: np.ndarray,
+    power: np.ndarray,
+    f0_hz: float,
+    band_hz: tuple[float, float],
+    noise_only: np.ndarray | None = None,
 ) -> float:
-    """:func:`snr_db` on a given one-sided spectrum ``(freqs_hz, power)``."""
+    """:func:`snr_db` on a given one-sided spectrum ``(freqs_hz, power)``; ``noise_only``:
+    (F,) bool, bins that count as noise even near ``f0_hz`` or its harmonic (another rhythm's
+    power, which must not lift a neighbouring peak)."""
     near = np.zeros(freqs_hz.shape, dtype=bool)
     for harmonic in SNR_HARMONICS:
         near |= np.abs(freqs_hz - harmonic * f0_hz) <= SNR_HALF_WIDTH_HZ
+    if noise_only is not None:
+        near &= ~noise_only
     signal_power = power[near].sum()
     noise_power = power[band_mask(freqs_hz, band_hz) & ~near].sum()
     tiny = np.finfo(np.float64).tiny  # a band without noise bins gives a large finite SNR

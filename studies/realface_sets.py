@@ -15,9 +15,12 @@ videos (same library versions) and ``realface_eval.py`` reads the same numbers.
 - ``design``: for choosing rules, never the held-out set: the 6 talking clips ``heldout`` does
   not use (d0 d11 d12 d18 d19 d20), two more photos of each person, 4 without a pulse; the
   held-out recipe's pulse and encoding.
+- ``fastbreath``: 14 more photos animated without a pulse, breathing at 22–28 /min (its
+  harmonics in the heart band), the held-out recipe's encoding.
 
-Every set draws 48–142 bpm, 6–28 /min, 1.5–3 px of breathing, 30 s at 30 fps. A photo on which
-no face is found is passed over for the person's next one (drawn in the same seeded order).
+Every set draws 48–142 bpm, 6–28 /min (unless its recipe says otherwise), 1.5–3 px of
+breathing, 30 s at 30 fps. A photo on which no face is found is passed over for the person's
+next one (drawn in the same seeded order).
 
 Usage: ``python studies/realface_sets.py OUT [--sets heldout readable static] [--workers 2]``
 writes ``OUT/<set>/<video>.mp4`` and ``OUT/<set>/truth.csv``; then
@@ -54,6 +57,7 @@ class SetRecipe:
     static: int = 0
     pct: tuple[float, float] = (0.2, 0.4)
     crf: tuple[int, int] = (16, 28)
+    br: tuple[float, float] = (6.0, 28.0)
 
 
 #: In this order: a photo taken by an earlier set is not drawn again.
@@ -70,6 +74,8 @@ SETS: dict[str, SetRecipe] = {
         stills_per_person=2,
         nopulse=4,
     ),
+    # breathing fast enough for its harmonics to fall in the heart band (2x from 22.5 /min)
+    "fastbreath": SetRecipe(seed=1101, nopulse=14, br=(22.0, 28.0)),
 }
 
 
@@ -131,7 +137,7 @@ def render(out: Path, recipe: SetRecipe, index: int, kind: str, src: str) -> tup
     else:
         photo = rv.read_image(src)
     name = f"{kind}_{Path(src).stem}"
-    hr, br = rng.uniform(48, 142), rng.uniform(6, 28)
+    hr, br = rng.uniform(48, 142), rng.uniform(*recipe.br)
     pct, amp = rng.uniform(*recipe.pct), rng.uniform(1.5, 3.0)
     crf = int(rng.integers(recipe.crf[0], recipe.crf[1] + 1))
     if kind == "null":

@@ -414,4 +414,4 @@ def test_a_heart_rate_at_the_breathings_harmonic_is_withheld_and_said_why() -> N
     harmonics = analysis.breathing_harmonics_hz(24.0)
     est, note = Predictor._rate([(colour, False)], 0, t.size, "heart", fs, not_at_hz=harmonics)
     assert np.isnan(est.rate_bpm)
-    assert note.startswith("The pulse's strongest peak (72.1 per minute) lies at a harmonic")
+    assert note.startswith("The pulse's strongest peak (72.1 bpm) lies at a harmonic")

@@ -781,9 +781,10 @@ class Predictor:
         # rounded down: never "SNR 3.0 dB, below 3 dB"
         shown = math.floor(est.snr_db * 10.0) / 10.0 if math.isfinite(est.snr_db) else est.snr_db
         weak = f"The {signal} signal is too weak or noisy"
+        unit = "bpm" if kind == "heart" else "/min"
         if math.isfinite(est.passed_over_bpm):
             weak = (
-                f"The {signal}'s strongest peak ({est.passed_over_bpm:.1f} per minute) lies at a "
+                f"The {signal}'s strongest peak ({est.passed_over_bpm:.1f} {unit}) lies at a "
                 "harmonic of the breathing rate, the face's breathing motion rather than a pulse, "
                 "and the rest is too weak or noisy"
             )

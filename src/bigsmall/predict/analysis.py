@@ -339,10 +339,11 @@ def estimate(
 
 #: Half-width (Hz) of what :func:`estimate`'s ``not_at_hz`` leaves out: 3 bpm, a 30-s
 #: spectrum's resolution and a steady harmonic's main lobe over it, and the breathing rate's own
-#: error (within 0.6 /min on the design videos: 1.8 bpm at three times). Scaled with a 10-s
-#: window's coarser resolution instead (±9 bpm), so much of the band leaves the noise that more
-#: windows of animated photos without a pulse passed the gate (83 of 926, against 55 unbarred
-#: and 26 at ±3 bpm; docs/real-faces.md, session 24).
+#: error (within 0.6 /min on the design videos: 1.8 bpm at three times). In 10-s windows
+#: (rates over time, ``live``) it took pulse-less windows given a heart rate from 55 to 14 of
+#: 926 with pulsed ones right 376 → 379 of 1,064; scaled with such a window's coarser
+#: resolution (±9 bpm) it cost right ones (341) for 3 fewer pulse-less (docs/real-faces.md,
+#: session 24).
 NOT_AT_HALF_WIDTH_HZ: float = 0.05
 #: Harmonics of the breathing rate at which no heart rate is read (the module's docstring):
 #: 2 and 3 withheld the 3 heart rates given on animated photos without a pulse and lost none of

@@ -11,7 +11,9 @@ update (several windows per call, cheaper than one call per window) and the rate
 re-estimated from the buffer with the same quality rules as ``predict``
 (:mod:`bigsmall.predict.analysis`): the heart rate from the last ``window_sec`` (the first
 estimate after ≈ ``window_sec``), the breathing rate once :data:`analysis.BREATHING_MIN_WINDOW_SEC`
-of video is buffered. Per-frame processing time is measured and reported.
+of video is buffered, and from then on the heart rate away from the breathing's harmonics
+(:func:`analysis.breathing_harmonics_hz`); before it, a harmonic of fast breathing can show as
+a heart rate. Per-frame processing time is measured and reported.
 """
 
 from __future__ import annotations

@@ -55,9 +55,9 @@ class SetRecipe:
     stills_per_person: int = 0
     nopulse: int = 0
     static: int = 0
-    pct: tuple[float, float] = (0.2, 0.4)
-    crf: tuple[int, int] = (16, 28)
-    br: tuple[float, float] = (6.0, 28.0)
+    pct: tuple[float, float] = rv.PCT_RANGE
+    crf: tuple[int, int] = rv.CRF_RANGE
+    br: tuple[float, float] = rv.BR_RANGE
 
 
 #: In this order: a photo taken by an earlier set is not drawn again.
@@ -137,8 +137,8 @@ def render(out: Path, recipe: SetRecipe, index: int, kind: str, src: str) -> tup
     else:
         photo = rv.read_image(src)
     name = f"{kind}_{Path(src).stem}"
-    hr, br = rng.uniform(48, 142), rng.uniform(*recipe.br)
-    pct, amp = rng.uniform(*recipe.pct), rng.uniform(1.5, 3.0)
+    hr, br = rng.uniform(*rv.HR_RANGE_BPM), rng.uniform(*recipe.br)
+    pct, amp = rng.uniform(*recipe.pct), rng.uniform(*rv.SHIFT_RANGE_PX)
     crf = int(rng.integers(recipe.crf[0], recipe.crf[1] + 1))
     if kind == "null":
         frames = rv.static_frames(photo, n, rng, 1.0)

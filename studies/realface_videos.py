@@ -46,6 +46,13 @@ from bigsmall.video.writer import VideoWriter
 
 FS: float = 30.0
 SECONDS: float = 30.0
+#: The held-out recipe's draws (each uniform in its range): heart rate (bpm), breathing rate
+#: (/min), breathing shift (px), pulse strength (% of the skin's green), H.264 crf.
+HR_RANGE_BPM: tuple[float, float] = (48.0, 142.0)
+BR_RANGE: tuple[float, float] = (6.0, 28.0)
+SHIFT_RANGE_PX: tuple[float, float] = (1.5, 3.0)
+PCT_RANGE: tuple[float, float] = (0.2, 0.4)
+CRF_RANGE: tuple[int, int] = (16, 28)
 #: Blood colour signature (R, G, B) relative to green (de Haan & van Leest 2014: 0.33/0.77/0.53).
 SIGNATURE = np.array([0.33, 0.77, 0.53]) / 0.77
 MOTION_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces_motion"
@@ -198,9 +205,9 @@ def main() -> None:
         help="what breathing shifts: the whole frame, or the person only",
     )
     ranges = (
-        ("--pct", float, (0.2, 0.4), "pulse strength range, %% of the skin's green"),
-        ("--crf", int, (16, 28), "H.264 crf range"),
-        ("--br", float, (6.0, 28.0), "breathing rate range (/min)"),
+        ("--pct", float, PCT_RANGE, "pulse strength range, %% of the skin's green"),
+        ("--crf", int, CRF_RANGE, "H.264 crf range"),
+        ("--br", float, BR_RANGE, "breathing rate range (/min)"),
     )
     for flag, kind, default, text in ranges:  # each a LO HI pair
         parser.add_argument(
@@ -220,10 +227,10 @@ def main() -> None:
             photo = read_image(src)
             frames = None if kind == "null" else still_motion(photo, n, rng)
         name = f"{kind}_{Path(src).stem}{args.suffix}"
-        hr, br = rng.uniform(48, 142), rng.uniform(*args.br)
+        hr, br = rng.uniform(*HR_RANGE_BPM), rng.uniform(*args.br)
         pct, amp, crf = (
             rng.uniform(*args.pct),
-            rng.uniform(1.5, 3.0),
+            rng.uniform(*SHIFT_RANGE_PX),
             int(rng.integers(args.crf[0], args.crf[1] + 1)),
         )
         if kind == "null":

@@ -322,8 +322,8 @@ def estimate(
     barred = _near_any(freqs_hz, not_at_hz)
     if barred.any():  # another rhythm's: never the rate, always noise
         unbarred = rate_from_spectrum(freqs_hz, np.where(barred, 0.0, power), band)
-        passed_over = rate if unbarred != rate else passed_over
-        rate = unbarred
+        if unbarred != rate:
+            passed_over, rate = rate, unbarred
     snr = _snr(kind, freqs_hz, power, rate, barred)
     label = quality_label(kind, snr, len(usable))
     if at_band_edge(freqs_hz, rate / 60.0, band):

@@ -140,6 +140,34 @@ def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
     assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]
 
 
+def test_a_face_inside_a_tight_crop_gives_way_to_the_face_around_it(
+    faces_dir: Path, monkeypatch
+) -> None:
+    """On a photo cut inside the face, the cascade can find a smaller "face" (an eye, a mouth;
+    here a small copy of the face pasted on the cheek) and never look for the one that fills
+    the frame: a whole-frame search whose largest face is small also looks around it."""
+    import cv2
+
+    image = read_image(faces_dir / "single_face.jpg")
+    face = HaarCascadeDetector().detect(image)[0]
+    x0, y0, x1, y1 = (int(v) for v in face.to_int())
+    cut_w, cut_h = int(0.12 * face.w), int(0.12 * face.h)
+    tight = np.ascontiguousarray(image[y0 + cut_h : y1 - cut_h, x0 + cut_w : x1 - cut_w])
+    side = int(0.3 * tight.shape[1])
+    top, left = tight.shape[0] // 2, int(0.05 * tight.shape[1])
+    tight[top : top + side, left : left + side] = cv2.resize(tight, (side, side))
+
+    box = detect_largest_face(tight, HaarCascadeDetector())
+    assert box is not None and box.w > 0.9 * tight.shape[1]
+    cx, cy = box.center
+    assert abs(cx - tight.shape[1] / 2) < 0.15 * tight.shape[1]
+    assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]
+    # Without the look around, the pasted copy is what the cascade reports.
+    monkeypatch.setattr(HaarCascadeDetector, "_enclosing_faces", lambda self, gray, boxes: [])
+    small = detect_largest_face(tight, HaarCascadeDetector())
+    assert small is not None and small.w < 0.5 * tight.shape[1]
+
+
 class _Scripted:
     """A detector that finds a face on the calls listed in ``hits`` and counts its calls."""
 

@@ -57,10 +57,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_stage1_faces(expressions: Path, out: Path) -> None:
+def write_stage1_faces(
+    expressions: Path, out: Path, people: dict[str, int] = STAGE1_PEOPLE
+) -> None:
     """The generator's face folders: ``out/train`` (training buckets, greyscale people only:
     the 7 colour people stay out for the held-out real-face videos of ``studies/``) and
-    ``out/heldout`` (the held-out bucket)."""
+    ``out/heldout`` (the held-out bucket), ``people[split]`` photos each."""
     from bigsmall.data.expressions import person_split, read_expression_photos, write_face_folder
 
     photos = read_expression_photos(expressions)
@@ -69,11 +71,18 @@ def write_stage1_faces(expressions: Path, out: Path) -> None:
     parts = {"train": ~held & ~colour.to_numpy(), "heldout": held}
     for split, mask in parts.items():
         if not (out / split / "labels.csv").is_file():
-            write_face_folder(photos.subset(mask), out / split, STAGE1_PEOPLE[split], seed=SEED)
+            write_face_folder(photos.subset(mask), out / split, people[split], seed=SEED)
 
 
-def stage1(work: Path, official: Path, expressions: Path) -> Path:
-    """The pulse and breathing stage (``configs/default_weights.yaml``)."""
+def stage1(
+    work: Path,
+    official: Path,
+    expressions: Path,
+    people: dict[str, int] = STAGE1_PEOPLE,
+    overrides: list[str] | None = None,
+) -> Path:
+    """The pulse and breathing stage (``configs/default_weights.yaml``; ``people`` and config
+    ``overrides`` for studies of the recipe)."""
     target = work / "stage1.safetensors"
     os.environ.update(
         BIGSMALL_DATA=str(work / "data"),
@@ -82,13 +91,13 @@ def stage1(work: Path, official: Path, expressions: Path) -> Path:
         BIGSMALL_FACES=str(work / "expression_faces"),
         BIGSMALL_OFFICIAL=str(official),
     )
-    write_stage1_faces(expressions, work / "expression_faces")
+    write_stage1_faces(expressions, work / "expression_faces", people)
     from bigsmall.config import load_config
     from bigsmall.experiment import run_experiment
     from bigsmall.models.weights import read_safetensors, save_safetensors
     from bigsmall.models.weights_record import read_weights_record
 
-    (result,) = run_experiment(load_config(STAGE1_CONFIG))
+    (result,) = run_experiment(load_config(STAGE1_CONFIG, overrides))
     last = result.run_dir / "checkpoints" / "last.safetensors"
     record = read_weights_record(last)  # written by the trainer: model, N, crop, data
     save_safetensors(read_safetensors(last), target, metadata=record.to_metadata())

@@ -140,12 +140,8 @@ def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
     assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]
 
 
-def test_a_face_inside_a_tight_crop_gives_way_to_the_face_around_it(
-    faces_dir: Path, monkeypatch
-) -> None:
-    """On a photo cut inside the face, the cascade can find a smaller "face" (an eye, a mouth;
-    here a small copy of the face pasted on the cheek) and never look for the one that fills
-    the frame: a whole-frame search whose largest face is small also looks around it."""
+def _tight_crop_with_a_small_face(faces_dir: Path) -> np.ndarray:
+    """single_face.jpg cut inside the face, a small copy of the face pasted on its cheek."""
     import cv2
 
     image = read_image(faces_dir / "single_face.jpg")
@@ -156,16 +152,37 @@ def test_a_face_inside_a_tight_crop_gives_way_to_the_face_around_it(
     side = int(0.3 * tight.shape[1])
     top, left = tight.shape[0] // 2, int(0.05 * tight.shape[1])
     tight[top : top + side, left : left + side] = cv2.resize(tight, (side, side))
+    return tight
 
-    box = detect_largest_face(tight, HaarCascadeDetector())
-    assert box is not None and box.w > 0.9 * tight.shape[1]
+
+def _is_the_whole_face(box: Box | None, frame: np.ndarray) -> bool:
+    if box is None or box.w < 0.9 * frame.shape[1]:
+        return False
     cx, cy = box.center
-    assert abs(cx - tight.shape[1] / 2) < 0.15 * tight.shape[1]
-    assert abs(cy - tight.shape[0] / 2) < 0.2 * tight.shape[0]
-    # Without the look around, the pasted copy is what the cascade reports.
+    return abs(cx - frame.shape[1] / 2) < 0.15 * frame.shape[1] and (
+        abs(cy - frame.shape[0] / 2) < 0.2 * frame.shape[0]
+    )
+
+
+def test_a_face_inside_a_tight_crop_gives_way_to_the_face_around_it(
+    faces_dir: Path, monkeypatch
+) -> None:
+    """On a photo cut inside the face, the cascade can find a smaller "face" (an eye, a mouth;
+    here a small copy of the face pasted on the cheek) and never look for the one that fills
+    the frame: a whole-frame search whose largest face is small also looks around it."""
+    tight = _tight_crop_with_a_small_face(faces_dir)
+    assert _is_the_whole_face(detect_largest_face(tight, HaarCascadeDetector()), tight)
+    # Without the look around, the pasted copy is what the cascade reports ...
     monkeypatch.setattr(HaarCascadeDetector, "_enclosing_faces", lambda self, gray, boxes: [])
     small = detect_largest_face(tight, HaarCascadeDetector())
     assert small is not None and small.w < 0.5 * tight.shape[1]
+    # ... and where the cascade finds no face around it, the CNN fallback is asked for one.
+    detector = create_detector("haar+cnn")
+    if not isinstance(detector, FallbackDetector):
+        pytest.skip("dlib is not installed")
+    assert _is_the_whole_face(detect_largest_face(tight, detector), tight)
+    monkeypatch.setattr(FallbackDetector, "_around", lambda self, gray, boxes: [])
+    assert not _is_the_whole_face(detect_largest_face(tight, create_detector("haar+cnn")), tight)
 
 
 class _Scripted:

@@ -104,6 +104,24 @@ def _downscale(image: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
     return image, scale
 
 
+def faces_around_small(
+    boxes: list[Box], frame_shape: tuple[int, ...], search: Callable[[int], list[Box]]
+) -> list[Box]:
+    """Where the largest of ``boxes`` is narrower than :data:`ENCLOSING_CHECK_FRACTION` of the
+    frame's shorter side, the faces ``search(min_side_px)`` finds that are at least
+    :data:`ENCLOSING_MIN_SCALE` times as wide and contain its centre; else none (no search)."""
+    largest = max(boxes, key=lambda b: b.area)
+    if largest.w >= ENCLOSING_CHECK_FRACTION * min(frame_shape[:2]):
+        return []
+    min_side_px = max(round(ENCLOSING_MIN_SCALE * largest.w), 1)
+    cx, cy = largest.center
+    return [
+        b
+        for b in search(min_side_px)
+        if b.w >= min_side_px and b.x <= cx <= b.x + b.w and b.y <= cy <= b.y + b.h
+    ]
+
+
 class HaarCascadeDetector:
     """OpenCV's frontal-face Haar cascade on a grayscale frame downscaled to ``max_side_px``.
 
@@ -186,20 +204,11 @@ class HaarCascadeDetector:
         return [Box(b.x / scale, b.y / scale, b.w / scale, b.h / scale) for b in boxes]
 
     def _enclosing_faces(self, gray: np.ndarray, boxes: list[Box]) -> list[Box]:
-        """Faces at least :data:`ENCLOSING_MIN_SCALE` times the largest of ``boxes`` that
-        contain its centre (``gray``'s coordinates), searched only where that box is below
-        :data:`ENCLOSING_CHECK_FRACTION` of the frame's shorter side: on a tightly cropped
-        photo the cascade can take an eye or a mouth for a face and, having found one, never
-        looks for the face that fills the frame around it."""
-        largest = max(boxes, key=lambda b: b.area)
-        if largest.w >= ENCLOSING_CHECK_FRACTION * min(gray.shape[:2]):
-            return []
-        cx, cy = largest.center
-        return [
-            b
-            for b in self._search_padded(gray, round(ENCLOSING_MIN_SCALE * largest.w))
-            if b.x <= cx <= b.x + b.w and b.y <= cy <= b.y + b.h
-        ]
+        """The cascade's faces around the largest of ``boxes`` (``gray``'s coordinates) where
+        that is small for the frame (:func:`faces_around_small`): on a tightly cropped photo the
+        cascade can take an eye or a mouth for a face and, having found one, never looks for the
+        face that fills the frame around it."""
+        return faces_around_small(boxes, gray.shape, lambda side: self._search_padded(gray, side))
 
     def _search_padded(self, gray: np.ndarray, min_side: int | None = None) -> list[Box]:
         """Whole-frame search on ``gray`` padded by :data:`EDGE_PAD_FRACTION` (edge pixels
@@ -238,39 +247,25 @@ class FallbackDetector:
         self._gap = 0  # searches sat out after the last miss (doubled per miss, 0 after a find)
         self._wait = 0  # searches still to sit out
 
+    def _ask_fallback(self, gray: np.ndarray) -> list[Box]:
+        detect_gray = getattr(self.fallback, "detect_gray", None)
+        if detect_gray is not None:
+            return list(detect_gray(gray, None))
+        return list(self.fallback.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)))
+
     def _fall_back(self, gray: np.ndarray) -> list[Box]:
         if self._wait > 0:
             self._wait -= 1
             return []
-        detect_gray = getattr(self.fallback, "detect_gray", None)
-        if detect_gray is not None:
-            boxes = list(detect_gray(gray, None))
-        else:
-            boxes = list(self.fallback.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)))
+        boxes = self._ask_fallback(gray)
         self._gap = 0 if boxes else min(max(2 * self._gap, 1), self.max_gap)
         self._wait = self._gap
         return boxes
 
     def _around(self, gray: np.ndarray, boxes: list[Box]) -> list[Box]:
         """The fallback's faces around the largest of ``boxes`` where it is still small for the
-        frame after the primary's own look around (the rule of
-        :meth:`HaarCascadeDetector._enclosing_faces`)."""
-        largest = max(boxes, key=lambda b: b.area)
-        if largest.w >= ENCLOSING_CHECK_FRACTION * min(gray.shape[:2]):
-            return []
-        detect_gray = getattr(self.fallback, "detect_gray", None)
-        if detect_gray is not None:
-            found = list(detect_gray(gray, None))
-        else:
-            found = list(self.fallback.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)))
-        cx, cy = largest.center
-        return [
-            b
-            for b in found
-            if b.w >= ENCLOSING_MIN_SCALE * largest.w
-            and b.x <= cx <= b.x + b.w
-            and b.y <= cy <= b.y + b.h
-        ]
+        frame after the primary's own look around (:func:`faces_around_small`)."""
+        return faces_around_small(boxes, gray.shape, lambda side: self._ask_fallback(gray))
 
     def detect_gray(self, gray: np.ndarray, near: Box | None = None) -> list[Box]:
         """Faces in a (H, W) uint8 grayscale frame (see :meth:`HaarCascadeDetector.detect_gray`).

@@ -122,14 +122,19 @@ def test_detectors_never_share_a_loaded_cascade() -> None:
     assert third.detect(np.full((240, 320, 3), 128, np.uint8)) == []
 
 
-def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
-    """A tight crop whose face touches the edges (as in face-photo datasets) is found by the
-    padded retry, with its box in the crop's own coordinates."""
+def _cut_inside_the_face(faces_dir: Path, cut: float) -> np.ndarray:
+    """single_face.jpg cropped to its face box less ``cut`` of the box on every side."""
     image = read_image(faces_dir / "single_face.jpg")
     face = HaarCascadeDetector().detect(image)[0]
     x0, y0, x1, y1 = (int(v) for v in face.to_int())
-    pad_w, pad_h = int(0.02 * face.w), int(0.02 * face.h)
-    tight = np.ascontiguousarray(image[y0 + pad_h : y1 - pad_h, x0 + pad_w : x1 - pad_w])
+    cut_w, cut_h = int(cut * face.w), int(cut * face.h)
+    return np.ascontiguousarray(image[y0 + cut_h : y1 - cut_h, x0 + cut_w : x1 - cut_w])
+
+
+def test_face_filling_the_frame_is_found(faces_dir: Path) -> None:
+    """A tight crop whose face touches the edges (as in face-photo datasets) is found by the
+    padded retry, with its box in the crop's own coordinates."""
+    tight = _cut_inside_the_face(faces_dir, 0.02)
     boxes = HaarCascadeDetector().detect(tight)
     assert len(boxes) >= 1
     box = max(boxes, key=lambda b: b.area)
@@ -144,11 +149,7 @@ def _tight_crop_with_a_small_face(faces_dir: Path) -> np.ndarray:
     """single_face.jpg cut inside the face, a small copy of the face pasted on its cheek."""
     import cv2
 
-    image = read_image(faces_dir / "single_face.jpg")
-    face = HaarCascadeDetector().detect(image)[0]
-    x0, y0, x1, y1 = (int(v) for v in face.to_int())
-    cut_w, cut_h = int(0.12 * face.w), int(0.12 * face.h)
-    tight = np.ascontiguousarray(image[y0 + cut_h : y1 - cut_h, x0 + cut_w : x1 - cut_w])
+    tight = _cut_inside_the_face(faces_dir, 0.12)
     side = int(0.3 * tight.shape[1])
     top, left = tight.shape[0] // 2, int(0.05 * tight.shape[1])
     tight[top : top + side, left : left + side] = cv2.resize(tight, (side, side))

@@ -56,8 +56,8 @@ CLAHE_TILES: tuple[int, int] = (8, 8)
 #: Border (fraction of each side) added around a frame for the retry on faces that fill it.
 EDGE_PAD_FRACTION: float = 0.25
 #: A whole-frame search whose largest face is narrower than this fraction of the frame's
-#: shorter side also looks for a face around it (:meth:`HaarCascadeDetector._enclosing_faces`)
-#: at least :data:`ENCLOSING_MIN_SCALE` times as wide.
+#: shorter side also looks for a face around it (:func:`faces_around_small`) at least
+#: :data:`ENCLOSING_MIN_SCALE` times as wide.
 ENCLOSING_CHECK_FRACTION: float = 0.7
 ENCLOSING_MIN_SCALE: float = 1.5
 #: The cascade file shipped in opencv-python(-headless) 4.x.

@@ -156,8 +156,14 @@ def report(folders: list[Path]) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def capture_report_cli(
+    description: str,
+    capture_fn: Callable[[Path, Path], None],
+    report_fn: Callable[[list[Path]], None],
+    argv: list[str] | None = None,
+) -> None:
+    """The ``capture SET OUT`` / ``report CAPTURES...`` command line of a replay study."""
+    parser = argparse.ArgumentParser(description=description)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("capture")
     c.add_argument("folder", type=Path)
@@ -166,9 +172,13 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("captures", nargs="+", type=Path)
     args = parser.parse_args(argv)
     if args.command == "capture":
-        capture(args.folder, args.out)
+        capture_fn(args.folder, args.out)
     else:
-        report(args.captures)
+        report_fn(args.captures)
+
+
+def main(argv: list[str] | None = None) -> None:
+    capture_report_cli(__doc__.splitlines()[0], capture, report, argv)
 
 
 if __name__ == "__main__":

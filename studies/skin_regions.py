@@ -22,7 +22,6 @@ head-motion regression, breathing harmonics, as the product does) with POS on:
 
 from __future__ import annotations
 
-import argparse
 import csv
 import pickle
 import sys
@@ -34,6 +33,7 @@ from bigsmall.predict import predictor
 from bigsmall.predict.analysis import rate_wave
 from bigsmall.signal.rppg import extract_pulse
 from bigsmall.video.skin import FACE_REGIONS, UPPER_FACE, SkinColourTrace
+from pulse_spectra import capture_report_cli
 
 RIGHT_BPM = 5.0
 POS_SIGN = predictor.PULSE_SIGN["pos"]
@@ -178,18 +178,7 @@ def report(folders: list[Path]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("capture")
-    c.add_argument("folder", type=Path)
-    c.add_argument("out", type=Path)
-    r = sub.add_parser("report")
-    r.add_argument("captures", nargs="+", type=Path)
-    args = parser.parse_args(argv)
-    if args.command == "capture":
-        capture(args.folder, args.out)
-    else:
-        report(args.captures)
+    capture_report_cli(__doc__.splitlines()[0], capture, report, argv)
 
 
 if __name__ == "__main__":

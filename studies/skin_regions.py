@@ -12,9 +12,11 @@ head-motion regression, breathing harmonics, as the product does) with POS on:
 
 - ``upper``: the product's region;
 - ``whole``: the whole box's skin;
-- ``weighted``: POS on the upper and on the lower part, each scaled to unit pulse-band variance
-  and combined with inverse-variance weights (the pulse, in relative units, is alike on all the
-  skin; the noise is not: a talking mouth's is large, a still chin's about what its size says).
+- ``weighted``: POS on the upper and on the lower part, combined with weights inverse to each
+  one's pulse-band variance (the pulse, in relative units, is alike on all the skin; the noise
+  is not: a talking mouth's is large, a still chin's about what its size says);
+- ``weighted3``: the same over the upper part, the mouth band (72–86 %) and the chin (86–100 %);
+- ``lower``: the lower part alone.
 
     python studies/skin_regions.py capture SETS/design CAPTURES/design
     python studies/skin_regions.py report CAPTURES/design [CAPTURES/heldout ...]
@@ -29,22 +31,21 @@ from pathlib import Path
 
 import numpy as np
 
-from bigsmall.predict import predictor
+from bigsmall.predict import analysis, predictor
 from bigsmall.predict.analysis import rate_wave
 from bigsmall.signal.rppg import extract_pulse
-from bigsmall.video.skin import FACE_REGIONS, UPPER_FACE, SkinColourTrace
+from bigsmall.video.skin import UPPER_FACE, SkinColourTrace, skin_region
 from pulse_spectra import capture_report_cli
 
 RIGHT_BPM = 5.0
 POS_SIGN = predictor.PULSE_SIGN["pos"]
-
-
-def _box_part(crop: str, top: float, bottom: float) -> tuple[float, float, float, float]:
-    """(x0, y0, x1, y1) fractions of the crop: rows ``top``..``bottom`` of the face box."""
-    fx0, fy0, fx1, fy1 = FACE_REGIONS[crop]
-    ux0, _, ux1, _ = UPPER_FACE
-    width, height = fx1 - fx0, fy1 - fy0
-    return (fx0 + ux0 * width, fy0 + top * height, fx0 + ux1 * width, fy0 + bottom * height)
+#: The face box's rows (fractions of its height) read beside the product's upper part.
+PARTS: dict[str, tuple[float, float]] = {
+    "skin_lower": (UPPER_FACE[3], 1.0),
+    "skin_whole": (0.0, 1.0),
+    "skin_mid": (UPPER_FACE[3], 0.86),
+    "skin_chin": (0.86, 1.0),
+}
 
 
 def capture(folder: Path, out: Path) -> None:
@@ -60,10 +61,8 @@ def capture(folder: Path, out: Path) -> None:
         found = readers(self)
         if "skin" in found:
             crop = self._crop_mode()
-            found["skin_lower"] = SkinColourTrace(_box_part(crop, UPPER_FACE[3], 1.0))
-            found["skin_whole"] = SkinColourTrace(_box_part(crop, 0.0, 1.0))
-            found["skin_mid"] = SkinColourTrace(_box_part(crop, UPPER_FACE[3], 0.86))
-            found["skin_chin"] = SkinColourTrace(_box_part(crop, 0.86, 1.0))
+            for key, rows in PARTS.items():
+                found[key] = SkinColourTrace(skin_region(crop, rows))
         return found
 
     def kept_traces(self, inputs):
@@ -71,13 +70,14 @@ def capture(folder: Path, out: Path) -> None:
         seen["traces"] = found
         return found
 
-    def kept_rate(estimates, start, stop, kind, fs, order=None, head=None, not_at_hz=()):
+    def kept_rate(
+        estimates, start, stop, kind, fs, order=analysis.ALL_TOGETHER, head=None, not_at_hz=()
+    ):
         if kind == "heart":
             seen["rate"] = dict(
                 network=estimates[0], start=start, stop=stop, fs=fs, head=head, not_at_hz=not_at_hz
             )
-        args = (estimates, start, stop, kind, fs) + (() if order is None else (order,))
-        return rate(*args, head=head, not_at_hz=not_at_hz)
+        return rate(estimates, start, stop, kind, fs, order, head, not_at_hz)
 
     predictor.Predictor._crop_readers = more_readers
     predictor.Predictor._crop_traces = kept_traces
@@ -91,11 +91,7 @@ def capture(folder: Path, out: Path) -> None:
         record = dict(
             truth=row,
             hr_bpm=result.heart_rate_bpm,
-            skin={
-                k: found[k]
-                for k in ("skin", "skin_lower", "skin_whole", "skin_mid", "skin_chin")
-                if k in found
-            },
+            skin={k: v for k, v in found.items() if k == "skin" or k in PARTS},
             rate=seen.get("rate"),
         )
         with open(out / f"{row[0]}.pkl", "wb") as handle:

@@ -37,12 +37,15 @@ SKIN_CR_CB: tuple[int, int, int, int] = (133, 173, 77, 127)
 MIN_SKIN_FRACTION: float = 0.05
 
 
-def skin_region(crop: str) -> tuple[float, float, float, float]:
-    """(x0, y0, x1, y1) fractions of the crop: the upper face of ``crop``'s face box."""
+def skin_region(
+    crop: str, rows: tuple[float, float] = (UPPER_FACE[1], UPPER_FACE[3])
+) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) fractions of the crop: the upper face of ``crop``'s face box (``rows``:
+    other rows of the box, as fractions of its height, across the same width)."""
     fx0, fy0, fx1, fy1 = FACE_REGIONS[crop]
-    ux0, uy0, ux1, uy1 = UPPER_FACE
-    width, height = fx1 - fx0, fy1 - fy0
-    return (fx0 + ux0 * width, fy0 + uy0 * height, fx0 + ux1 * width, fy0 + uy1 * height)
+    ux0, _, ux1, _ = UPPER_FACE
+    (top, bottom), width, height = rows, fx1 - fx0, fy1 - fy0
+    return (fx0 + ux0 * width, fy0 + top * height, fx0 + ux1 * width, fy0 + bottom * height)
 
 
 def skin_mean_rgb(patch: np.ndarray) -> np.ndarray:
